@@ -1,0 +1,127 @@
+"""The collection's training loop: mini-batch gradient descent with a history and a progress bar.
+
+It is the loop notebook 03 writes out by hand (forward, loss, backward, step), with the
+book-keeping that every later notebook needs: validation after each epoch, a learning-rate
+schedule, early stopping on the validation loss, and reproducible shuffling.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .activation import Lepton
+from .batches import TensorBatches
+
+
+@dataclass
+class History:
+    """One entry per epoch: mean training loss, validation loss and accuracy, cumulative seconds."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    """1-based epoch whose weights were kept (set by early stopping)."""
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """The model's outputs for ``x``, computed in eval mode without gradients, in chunks."""
+    was_training = model.training
+    model.eval()
+    out = torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    model.train(was_training)
+    return out
+
+
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable = F.cross_entropy) -> tuple[float, float]:
+    """``(mean loss, accuracy)`` of ``model`` on ``(x, y)``."""
+    logits = predict_logits(model, x)
+    return loss_fn(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
+
+
+def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Two optimiser groups: weights with ``weight_decay``; biases and Lepton k/theta without.
+
+    Decaying a bias or a slope k towards 0 is not regularisation, it changes what the unit can
+    compute (k -> 0 flattens the activation), so those are excluded.
+    """
+    shape = {id(p) for m in model.modules() if isinstance(m, Lepton) for p in m.shape_parameters()}
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim < 2 or id(p) in shape else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Optimizer,
+                loss_fn: Callable = F.cross_entropy, scheduler=None) -> float:
+    """One pass over ``batches``; returns the mean training loss. ``scheduler`` (if given) steps per batch."""
+    model.train()
+    total, count = torch.zeros((), device=next(model.parameters()).device), 0
+    for xb, yb in batches:
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.detach() * len(yb)
+        count += len(yb)
+    return (total / count).item()
+
+
+def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int = 5,
+        batch_size: int = 100, lr: float = 1e-3, optimizer: torch.optim.Optimizer | None = None,
+        val: tuple[torch.Tensor, torch.Tensor] | None = None, scheduler=None, batch_scheduler=None,
+        patience: int | None = None, loss_fn: Callable = F.cross_entropy, seed: int = 0,
+        progress: bool = True, desc: str = "training") -> History:
+    """Train ``model`` in place on tensors already on its device and return the :class:`History`.
+
+    Args:
+        optimizer: defaults to Adam(lr) (the articles' choice).
+        val: ``(x_val, y_val)``, evaluated after every epoch.
+        scheduler: stepped once per epoch (``ReduceLROnPlateau`` gets the validation loss).
+        batch_scheduler: stepped after every batch (``OneCycleLR``).
+        patience: early stopping: stop after this many epochs without a better validation
+            loss, and restore the best weights (needs ``val``).
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if patience is not None and val is None:
+        raise ValueError("early stopping (patience) needs a validation set: pass val=(x_val, y_val)")
+    torch.manual_seed(seed)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    batches = TensorBatches(x_train, y_train, batch_size, seed=seed)
+    history, best, best_state, start = History(), float("inf"), None, time.perf_counter()
+    bar = tqdm(range(epochs), desc=desc, disable=not progress)
+    for epoch in bar:
+        history.train_loss.append(train_epoch(model, batches, optimizer, loss_fn, batch_scheduler))
+        if val is not None:
+            val_loss, val_acc = evaluate(model, *val, loss_fn=loss_fn)
+            history.val_loss.append(val_loss)
+            history.val_acc.append(val_acc)
+            bar.set_postfix(val_acc=f"{val_acc:.4f}")
+        history.seconds.append(time.perf_counter() - start)
+        if scheduler is not None:
+            is_plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+            scheduler.step(history.val_loss[-1]) if is_plateau else scheduler.step()
+        if patience is not None:
+            if history.val_loss[-1] < best:
+                best, history.best_epoch = history.val_loss[-1], epoch + 1
+                best_state = copy.deepcopy(model.state_dict())
+            elif epoch + 1 - history.best_epoch >= patience:
+                break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history

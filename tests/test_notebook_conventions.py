@@ -1,0 +1,116 @@
+"""Every numbered notebook follows the collection's conventions and stores a clean, current run.
+
+These read the committed .ipynb files (nbval, run by the same ``pytest``, re-executes them).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import nbformat
+import pytest
+
+from lepton_helpers import nbtools
+from lepton_helpers.project import colab_badge, colab_setup_source
+
+PATHS = nbtools.notebook_paths()
+IGNORE_TAG = "nbval-ignore-output"
+MACHINE_PATH = re.compile(r"/tmp/|/root\b|/home/|/work/|/content/|[A-Z]:\\\\Users")
+DEVICE_REPR = re.compile(r"device\(type=|device='(cuda|mps)|cuda:\d")
+TIMING = re.compile(r"\b\d+(\.\d+)?\s?(ms|µs|s|sec|seconds)\b(?!/)")
+
+
+def load(path):
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+
+
+def output_text(cell) -> str:
+    return json.dumps(cell.get("outputs", []), ensure_ascii=False)
+
+
+def test_notebooks_exist():
+    assert [p.name[:2] for p in PATHS][:2] == ["00", "01"]
+
+
+@pytest.fixture(params=PATHS, ids=[p.name for p in PATHS])
+def nb_path(request):
+    return request.param
+
+
+def test_header(nb_path):
+    nb = load(nb_path)
+    head = nb.cells[0].source
+    assert nb.cells[0].cell_type == "markdown" and head.startswith("# "), "first cell must be the title"
+    assert colab_badge(nb_path.name) in head, "Colab badge missing or stale: run `python -m lepton_helpers.nbtools sync`"
+    assert re.search(r"^\*\*Run time:\*\* about \d+ s", head, re.MULTILINE), "no measured run time: run nbtools run"
+    intro = "\n".join(c.source for c in nb.cells[:3] if c.cell_type == "markdown")
+    for section in ("What you will learn", "Prerequisites"):
+        assert section in intro, f"the introduction needs a '{section}' section"
+
+
+def test_setup_cell_is_the_projects(nb_path):
+    sources = [c.source for c in code_cells(load(nb_path))]
+    assert sources[0] == colab_setup_source(), "the first code cell must be the Colab setup cell (nbtools sync)"
+
+
+def test_exercises_and_summary(nb_path):
+    nb = load(nb_path)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "## Exercises" in md and "Hint" in md
+    tags = [set(c.metadata.get("tags", [])) for c in nb.cells]
+    assert any("exercise" in t for t in tags) and any("solution" in t for t in tags)
+    for cell in nb.cells:
+        if "solution" in cell.metadata.get("tags", []):
+            assert cell.metadata.get("jupyter", {}).get("source_hidden"), "solutions are hidden in JupyterLab"
+            assert cell.source.startswith("# @title"), "solutions are hidden in Colab (a '# @title' form)"
+    assert nb.cells[-1].cell_type == "markdown" and "## Summary" in nb.cells[-1].source
+
+
+def test_stored_run_is_clean_and_in_order(nb_path):
+    nb = load(nb_path)
+    counts = [c.execution_count for c in code_cells(nb)]
+    assert counts == list(range(1, len(counts) + 1)), "re-run top to bottom: python -m lepton_helpers.nbtools run"
+    for cell in code_cells(nb):
+        expected_error = "raises-exception" in cell.metadata.get("tags", [])
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert bool(errors) == expected_error, f"unexpected stored error output in:\n{cell.source[:200]}"
+        streams = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr")
+        assert "Warning" not in streams, f"a warning is stored in the outputs of:\n{cell.source[:200]}"
+
+
+def test_no_machine_specific_output(nb_path):
+    for cell in code_cells(load(nb_path)):
+        text = output_text(cell)
+        assert not MACHINE_PATH.search(text), f"a machine path in the output of:\n{cell.source[:200]}"
+        assert not DEVICE_REPR.search(text), f"a device repr in the output of:\n{cell.source[:200]}"
+        if IGNORE_TAG not in cell.metadata.get("tags", []):
+            compared = json.dumps([o.get("text", o.get("data", {}).get("text/plain", "")) for o in cell.outputs])
+            assert not TIMING.search(compared), f"a timing in a compared output of:\n{cell.source[:200]}"
+
+
+def test_every_exclusion_has_a_reason(nb_path):
+    for cell in load(nb_path).cells:
+        if IGNORE_TAG in cell.metadata.get("tags", []):
+            reason = cell.metadata.get("nbval_ignore_reason", "")
+            assert len(reason) > 10, f"cell tagged {IGNORE_TAG} without a 'nbval_ignore_reason':\n{cell.source[:200]}"
+        assert "NBVAL_IGNORE_OUTPUT" not in cell.source, "use the tag with a reason, not the comment marker"
+
+
+def test_in_sync_and_renderable_on_github(nb_path):
+    nb = load(nb_path)
+    assert "widgets" not in nb.metadata, "strip metadata.widgets (GitHub refuses it without state)"
+    synced = copy.deepcopy(nb)
+    nbtools.sync_notebook(synced, nb_path.name, nbtools.runtime_table(PATHS))
+    assert [c.source for c in synced.cells] == [c.source for c in nb.cells], "run `python -m lepton_helpers.nbtools sync`"
+    assert nb_path.stat().st_size < 3_000_000, "notebook over 3 MB: lower figure sizes or dpi"
+
+
+def test_readme_table_in_sync():
+    text = (nbtools.ROOT / "README.md").read_text()
+    assert nbtools.runtime_table(PATHS) in text, "run `python -m lepton_helpers.nbtools sync`"
