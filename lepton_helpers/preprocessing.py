@@ -148,13 +148,13 @@ def stratified_split(y, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     y = np.asarray(y)
     if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-9 or fractions[0] == 0:
         raise ValueError(f"fractions must be three non-negative numbers summing to 1 with train > 0, got {fractions}")
-    train_f, val_f, test_f = fractions
     idx = np.arange(len(y))
-    rest, test = (idx, idx[:0]) if test_f == 0 else train_test_split(
-        idx, test_size=test_f, stratify=y, random_state=random_state)
-    if val_f == 0:
+    n_val, n_test = (round(f * len(y)) for f in fractions[1:])  # counts, not ratios: no rounding drift
+    rest, test = (idx, idx[:0]) if n_test == 0 else train_test_split(
+        idx, test_size=n_test, stratify=y, random_state=random_state)
+    if n_val == 0:
         return np.sort(rest), idx[:0], np.sort(test)
-    train, val = train_test_split(rest, test_size=val_f / (train_f + val_f), stratify=y[rest], random_state=random_state)
+    train, val = train_test_split(rest, test_size=n_val, stratify=y[rest], random_state=random_state)
     return np.sort(train), np.sort(val), np.sort(test)
 
 

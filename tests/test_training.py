@@ -1,0 +1,62 @@
+import pytest
+import torch
+
+from lepton_helpers.activation import Lepton
+from lepton_helpers.models import MLP, count_parameters
+from lepton_helpers.training import evaluate, fit, parameter_groups
+
+
+@pytest.fixture(scope="module")
+def small(request):
+    from lepton_helpers.preprocessing import mnist_splits
+
+    s = mnist_splits(device="cpu")
+    return s.x_train[:2000], s.y_train[:2000], s.x_val[:500], s.y_val[:500]
+
+
+def test_mlp_shapes_and_errors():
+    model = MLP()
+    assert model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
+    assert count_parameters(model) == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+    with pytest.raises(ValueError, match="sizes"):
+        MLP((784,))
+
+
+def test_fit_learns_and_is_reproducible(small):
+    x, y, xv, yv = small
+    models, histories = [], []
+    for _ in range(2):
+        torch.manual_seed(0)
+        models.append(MLP())
+        histories.append(fit(models[-1], x, y, epochs=3, val=(xv, yv), progress=False))
+    h = histories[0]
+    assert h.train_loss[-1] < h.train_loss[0] and h.val_acc[-1] > 0.85
+    assert h.train_loss == histories[1].train_loss
+    assert all(torch.equal(a, b) for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values()))
+
+
+def test_evaluate_matches_a_manual_count(small):
+    x, y, _, _ = small
+    model = MLP()
+    _, acc = evaluate(model, x, y)
+    assert acc == pytest.approx((model(x).argmax(1) == y).float().mean().item())
+
+
+def test_early_stopping_restores_the_best_epoch(small):
+    x, y, xv, yv = small
+    torch.manual_seed(0)
+    model = MLP()
+    h = fit(model, x, y, epochs=30, lr=0.02, val=(xv, yv), patience=2, progress=False)
+    assert len(h.train_loss) < 30 and h.best_epoch == 1 + h.val_loss.index(min(h.val_loss))
+    assert evaluate(model, xv, yv)[0] == pytest.approx(min(h.val_loss), rel=1e-5)
+    with pytest.raises(ValueError, match="validation"):
+        fit(model, x, y, patience=2)
+
+
+def test_parameter_groups_spare_biases_and_lepton_shape():
+    model = MLP(activation="lepton-learnable")
+    decay, no_decay = parameter_groups(model, 1e-4)
+    shape = {id(p) for m in model.modules() if isinstance(m, Lepton) for p in m.shape_parameters()}
+    assert shape and shape <= {id(p) for p in no_decay["params"]}
+    assert all(p.ndim == 2 for p in decay["params"]) and no_decay["weight_decay"] == 0
+    assert len(decay["params"]) + len(no_decay["params"]) == len(list(model.parameters()))
