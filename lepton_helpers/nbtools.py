@@ -36,8 +36,8 @@ def notebook_paths() -> list[Path]:
 
 
 def title_of(nb) -> str:
-    """The text of the notebook's first ``# `` heading."""
-    match = re.search(r"^# (.+)$", nb.cells[0].source, re.MULTILINE)
+    """The notebook's title: its first ``# `` heading without the ``NN · `` number."""
+    match = re.search(r"^# (?:\d\d · )?(.+)$", nb.cells[0].source, re.MULTILINE)
     return match.group(1).strip() if match else "(untitled)"
 
 
