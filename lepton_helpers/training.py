@@ -64,17 +64,27 @@ def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 
 def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Optimizer,
-                loss_fn: Callable = F.cross_entropy, scheduler=None) -> float:
-    """One pass over ``batches``; returns the mean training loss. ``scheduler`` (if given) steps per batch."""
+                loss_fn: Callable = F.cross_entropy, scheduler=None, augment: Callable | None = None,
+                after_step: Callable | None = None) -> float:
+    """One pass over ``batches``; returns the mean training loss.
+
+    ``scheduler`` (if given) steps per batch; ``augment(xb)`` (if given) transforms each training
+    batch before the forward pass; ``after_step()`` (if given) runs after every optimiser step
+    (for example to update an average of the weights).
+    """
     model.train()
     total, count = torch.zeros((), device=next(model.parameters()).device), 0
     for xb, yb in batches:
+        if augment is not None:
+            xb = augment(xb)
         loss = loss_fn(model(xb), yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
+        if after_step is not None:
+            after_step()
         total += loss.detach() * len(yb)
         count += len(yb)
     return (total / count).item()
@@ -84,7 +94,8 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epoch
         batch_size: int = 100, lr: float = 1e-3, optimizer: torch.optim.Optimizer | None = None,
         val: tuple[torch.Tensor, torch.Tensor] | None = None, scheduler=None, batch_scheduler=None,
         patience: int | None = None, loss_fn: Callable = F.cross_entropy, seed: int = 0,
-        progress: bool = True, desc: str = "training") -> History:
+        progress: bool = True, desc: str = "training", augment: Callable | None = None,
+        after_step: Callable | None = None) -> History:
     """Train ``model`` in place on tensors already on its device and return the :class:`History`.
 
     Args:
@@ -94,6 +105,7 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epoch
         batch_scheduler: stepped after every batch (``OneCycleLR``).
         patience: early stopping: stop after this many epochs without a better validation
             loss, and restore the best weights (needs ``val``).
+        augment, after_step: passed to :func:`train_epoch` (batch augmentation; a per-step hook).
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -105,7 +117,7 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epoch
     history, best, best_state, start = History(), float("inf"), None, time.perf_counter()
     bar = tqdm(range(epochs), desc=desc, disable=not progress)
     for epoch in bar:
-        history.train_loss.append(train_epoch(model, batches, optimizer, loss_fn, batch_scheduler))
+        history.train_loss.append(train_epoch(model, batches, optimizer, loss_fn, batch_scheduler, augment, after_step))
         if val is not None:
             val_loss, val_acc = evaluate(model, *val, loss_fn=loss_fn)
             history.val_loss.append(val_loss)
