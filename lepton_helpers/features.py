@@ -1,0 +1,155 @@
+"""What a trained MLP's layers represent: per-layer features, linear probes and feature selection.
+
+* :func:`layer_features` reads every hidden layer's output and the logits in one forward pass,
+  with forward hooks (the hooks are removed afterwards, even if the forward fails);
+* :func:`make_probe` is a linear probe (Alain and Bengio 2016): standardise, then multinomial
+  logistic regression; a plain scikit-learn estimator (``fit``/``predict``/``score``);
+* :func:`probe_accuracies` fits one probe per feature set and returns the test accuracies;
+* :func:`top_k_accuracies` keeps the ``k`` best-scoring features for several ``k`` and probes each;
+* :func:`load_or_train` gives notebook 05 the network that notebook 04 saves, or trains it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .layerwise import backprop
+from .models import MLP
+
+
+def layer_names(model: MLP) -> list[str]:
+    """``["hidden 1", ..., "hidden L", "output"]``: the keys of :func:`layer_features`."""
+    return [f"hidden {i + 1}" for i in range(len(model.hidden))] + ["output"]
+
+
+@torch.no_grad()
+def layer_features(model: MLP, x: torch.Tensor, batch_size: int = 4096) -> dict[str, np.ndarray]:
+    """Every hidden layer's output (after its activation) and the logits, as float32 NumPy arrays.
+
+    A forward hook on each block records what it returns while the model runs in eval mode,
+    in chunks of ``batch_size`` rows; the arrays are on the CPU, ready for scikit-learn.
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(f"layer_features reads a lepton_helpers.models.MLP, got {type(model).__name__}")
+    modules = [*model.hidden, model.head]
+    captured: dict[str, list[torch.Tensor]] = {name: [] for name in layer_names(model)}
+
+    def recorder(name):
+        return lambda module, inputs, output: captured[name].append(output.detach().cpu())
+
+    handles = [m.register_forward_hook(recorder(n)) for m, n in zip(modules, captured)]
+    was_training = model.training
+    try:
+        model.eval()
+        for start in range(0, len(x), batch_size):
+            model(x[start:start + batch_size])
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return {name: torch.cat(chunks).numpy() for name, chunks in captured.items()}
+
+
+def make_probe(C: float = 0.1, max_iter: int = 1000, tol: float = 1e-4, random_state: int = 0) -> Pipeline:
+    """A linear probe: ``StandardScaler`` then multinomial ``LogisticRegression`` (L2, strength ``1/C``).
+
+    Standardising puts every feature on one scale, so one ``C`` suits pixels and hidden units
+    alike and L-BFGS converges in a few dozen iterations (``max_iter`` is a generous cap).
+    """
+    if not C > 0:
+        raise ValueError(f"C (inverse regularisation strength) must be > 0, got {C}")
+    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter, tol=tol,
+                                                              random_state=random_state))
+
+
+def probe_accuracies(train: Mapping[str, np.ndarray], y_train, test: Mapping[str, np.ndarray], y_test,
+                     probe=None) -> dict[str, float]:
+    """Test accuracy of a fresh clone of ``probe`` (default :func:`make_probe`) fitted on each feature set.
+
+    ``train`` and ``test`` map the same names to ``(n_samples, n_features)`` arrays.
+    """
+    if set(train) != set(test):
+        raise ValueError(f"train and test must have the same feature sets, got {sorted(train)} and {sorted(test)}")
+    probe = make_probe() if probe is None else probe
+    y_train, y_test = _labels(y_train), _labels(y_test)
+    scores = {}
+    for name, x in train.items():
+        _check_rows(name, x, y_train, test[name], y_test)
+        scores[name] = float(clone(probe).fit(x, y_train).score(test[name], y_test))
+    return scores
+
+
+def top_k_accuracies(scores, ks: Sequence[int], x_train: np.ndarray, y_train, x_test: np.ndarray, y_test,
+                     probe=None) -> list[float]:
+    """For each ``k`` in ``ks``: test accuracy of a probe on the ``k`` features with the highest ``scores``.
+
+    ``scores`` has one number per column of ``x_train`` (higher = more useful), for example
+    ``f_classif``'s F values, mutual information, ``|weights|`` or permutation importances.
+    Ties keep the lower column index first.
+    """
+    scores = np.asarray(scores, dtype=float)
+    if scores.shape != (x_train.shape[1],):
+        raise ValueError(f"need one score per feature ({x_train.shape[1]}), got shape {scores.shape}")
+    if np.isnan(scores).any():
+        raise ValueError("some scores are NaN (a constant feature has no F value): drop constant features "
+                         "first, e.g. with sklearn.feature_selection.VarianceThreshold")
+    if any(not 1 <= k <= len(scores) for k in ks):
+        raise ValueError(f"every k must be between 1 and {len(scores)} (the number of features), got {list(ks)}")
+    order = np.argsort(-scores, kind="stable")
+    probe = make_probe() if probe is None else probe
+    train, test = {k: x_train[:, order[:k]] for k in ks}, {k: x_test[:, order[:k]] for k in ks}
+    accuracies = probe_accuracies(train, y_train, test, y_test, probe)
+    return [accuracies[k] for k in ks]
+
+
+def load_or_train(path: str | Path, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int = 10,
+                  lr: float = 1e-3, batch_size: int = 100, seed: int = 0, progress: bool = True) -> tuple[MLP, bool]:
+    """The default 784-128-64-10 ReLU MLP trained end to end with this recipe: loaded if saved, else trained.
+
+    A checkpoint at ``path`` is used only if it was saved by :func:`save_trained` with the same
+    recipe and training-set size (loaded with ``weights_only=True``, so it cannot run code);
+    otherwise the network is trained here with :func:`~lepton_helpers.layerwise.backprop` and
+    saved. Returns ``(model on x_train's device, loaded)``.
+    """
+    recipe = _recipe(len(x_train), epochs, lr, batch_size, seed)
+    try:
+        model, extra = load_checkpoint(path, device=x_train.device)
+        if extra.get("recipe") == recipe and model.sizes == (784, 128, 64, 10) and model.activation == "relu":
+            return model, True
+    except (FileNotFoundError, CheckpointError):
+        pass
+    torch.manual_seed(seed)
+    model = MLP().to(x_train.device)
+    backprop(model, x_train, y_train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress)
+    save_trained(model, path, len(x_train), epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
+    return model.eval(), False
+
+
+def save_trained(model: MLP, path: str | Path, n_train: int, *, epochs: int = 10, lr: float = 1e-3,
+                 batch_size: int = 100, seed: int = 0) -> Path:
+    """Save ``model`` with the recipe it was trained with, for :func:`load_or_train` (atomic write)."""
+    return save_checkpoint(model, path, recipe=_recipe(n_train, epochs, lr, batch_size, seed))
+
+
+def _recipe(n_train: int, epochs: int, lr: float, batch_size: int, seed: int) -> dict:
+    return {"trainer": "backprop", "n_train": n_train, "epochs": epochs, "lr": lr, "batch_size": batch_size,
+            "seed": seed}
+
+
+def _labels(y) -> np.ndarray:
+    return y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+
+
+def _check_rows(name, x_train, y_train, x_test, y_test) -> None:
+    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
+        raise ValueError(f"feature set {name!r}: {len(x_train)} training rows for {len(y_train)} labels and "
+                         f"{len(x_test)} test rows for {len(y_test)} labels; rows and labels must match")
