@@ -1,0 +1,137 @@
+"""``LeptonClassifier``: the articles' network as a scikit-learn estimator.
+
+The articles imagine ``NeuralNetwork(input_shape, hidden_layer_sizes).fit(X, y).predict(X)``.
+This is that, following scikit-learn's conventions so that its tools work with it: every
+constructor argument is stored as given (``clone``, ``get_params``/``set_params``, grid search),
+everything learnt ends in ``_`` and is made by :meth:`LeptonClassifier.fit`, and inputs are checked
+with ``sklearn.utils.validation`` (so pipelines, ``cross_val_score`` and clear error messages come
+for free). No ``input_shape`` is needed: it is read from ``X`` at ``fit`` and checked at ``predict``.
+
+Inside it is the collection's own code: :class:`~lepton_helpers.models.MLP` trained by
+:func:`~lepton_helpers.training.fit` with AdamW, weight decay on the weights only
+(:func:`~lepton_helpers.training.parameter_groups`).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, check_random_state, check_scalar, validate_data
+
+from .env import get_device
+from .models import MLP
+from .training import fit, parameter_groups, predict_logits
+
+
+def _flatten_images(X):
+    """``(n, h, w, ...)`` images as ``(n, h * w * ...)`` rows; 2-D inputs (arrays, DataFrames) unchanged."""
+    if not hasattr(X, "ndim"):
+        X = np.asarray(X)
+    return X.reshape(len(X), -1) if X.ndim > 2 else X
+
+
+class LeptonClassifier(ClassifierMixin, BaseEstimator):
+    """A multilayer perceptron classifier (784-128-64-10 on MNIST by default) with fit / predict.
+
+    Args:
+        hidden_layer_sizes: width of each hidden layer (an int for one layer; ``()`` for none).
+        activation: a name from :func:`~lepton_helpers.activation.make_activation`: ``relu``,
+            ``sigmoid``, ``tanh``, ``lepton``, ``lepton-k4`` or ``lepton-learnable``.
+        learning_rate: AdamW's step size.
+        epochs: passes over the training data.
+        batch_size: samples per gradient step.
+        weight_decay: AdamW's decoupled weight decay, applied to weight matrices only (not to
+            biases, nor to a learnable Lepton's k and theta).
+        random_state: an int for reproducible weights and batch order (None: different each fit).
+        device: ``"cpu"``, ``"cuda"``, ``"mps"``, ``"auto"``, or None for ``env.get_device()``
+            (the ``LEPTON_DEVICE`` environment variable, else the best available).
+        verbose: show a progress bar over the epochs.
+
+    Attributes (after ``fit``):
+        classes_: the distinct labels of ``y``, sorted (any type: ints, strings...).
+        n_features_in_: the number of input features (784 for 28 x 28 images).
+        model_: the trained :class:`~lepton_helpers.models.MLP`; history_: its training ``History``.
+    """
+
+    def __init__(self, hidden_layer_sizes=(128, 64), activation: str = "relu", learning_rate: float = 1e-3,
+                 epochs: int = 10, batch_size: int = 100, weight_decay: float = 0.0, random_state=None,
+                 device: str | None = None, verbose: bool = False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _hidden_sizes(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+        for size in sizes:
+            check_scalar(size, "each of hidden_layer_sizes", numbers.Integral, min_val=1)
+        return tuple(int(size) for size in sizes)
+
+    def _check_params(self) -> tuple[int, ...]:
+        check_scalar(self.learning_rate, "learning_rate", numbers.Real, min_val=0, include_boundaries="neither")
+        check_scalar(self.epochs, "epochs", numbers.Integral, min_val=1)
+        check_scalar(self.batch_size, "batch_size", numbers.Integral, min_val=1)
+        check_scalar(self.weight_decay, "weight_decay", numbers.Real, min_val=0)
+        return self._hidden_sizes()
+
+    def fit(self, X, y) -> "LeptonClassifier":
+        """Train a fresh network on ``X`` (``(n, n_features)`` or images ``(n, h, w)``) and labels ``y``."""
+        hidden = self._check_params()
+        X, y = validate_data(self, _flatten_images(X), y, dtype=np.float32)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 classes in y to learn to tell them apart; "
+                             f"got 1 class: {self.classes_.tolist()}")
+        self.device_ = get_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        x_train = torch.from_numpy(X).to(self.device_)
+        y_train = torch.from_numpy(y_index.astype(np.int64)).to(self.device_)
+        # a private random stream: fitting does not move the caller's global torch generator
+        with torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else []):
+            torch.manual_seed(seed)
+            self.model_ = MLP((X.shape[1], *hidden, len(self.classes_)), self.activation).to(self.device_)
+            optimizer = torch.optim.AdamW(parameter_groups(self.model_, self.weight_decay), lr=self.learning_rate)
+            self.history_ = fit(self.model_, x_train, y_train, epochs=self.epochs, batch_size=self.batch_size,
+                                optimizer=optimizer, seed=seed, progress=bool(self.verbose), desc=type(self).__name__)
+        return self
+
+    def _log_proba(self, X) -> torch.Tensor:
+        check_is_fitted(self)
+        X = validate_data(self, _flatten_images(X), dtype=np.float32, reset=False)
+        logits = predict_logits(self.model_, torch.from_numpy(X).to(self.device_))
+        return torch.log_softmax(logits.double(), dim=1).cpu()
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape ``(n, len(classes_))``, columns in the order of ``classes_``."""
+        return self._log_proba(X).exp().numpy()
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithms of :meth:`predict_proba`, computed without underflow (log-softmax of the logits)."""
+        return self._log_proba(X).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable label of each row of ``X``, as one of ``classes_``."""
+        best = self._log_proba(X).argmax(dim=1).numpy()
+        return self.classes_[best]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy on ``(X, y)``; refuses labels the model never saw (a mismatch like ``"7"`` vs ``7``)."""
+        check_is_fitted(self)
+        known = set(self.classes_.tolist())
+        unseen = sorted({label for label in np.asarray(y).tolist() if label not in known}, key=repr)
+        if unseen:
+            raise ValueError(f"y contains labels that were not in the training labels: {unseen[:5]}"
+                             f"{' ...' if len(unseen) > 5 else ''}; the model only predicts {self.classes_.tolist()}. "
+                             "Check that training and test labels have the same type and coding.")
+        return super().score(X, y, sample_weight=sample_weight)

@@ -1,0 +1,155 @@
+"""Evaluation, as notebook 07 teaches it: how sure is an accuracy, which digits fail, and can the
+model's confidence be trusted.
+
+* :func:`accuracy_ci`: an accuracy with a confidence interval (Wilson score interval by default);
+* :func:`per_class_scores` and :func:`confusion`: thin wrappers over ``sklearn.metrics`` that take
+  tensors or arrays;
+* :func:`reliability` and :func:`expected_calibration_error`: is a "90% sure" prediction right 90%
+  of the time?
+* :func:`fit_temperature`: temperature scaling, one number fitted on the validation split that
+  makes the softmax honest without changing any prediction.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.optimize import minimize_scalar
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+
+def _numpy(a) -> np.ndarray:
+    return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+
+
+# ---------------------------------------------------------------- accuracy with an interval
+def accuracy_ci(correct: int, n: int, confidence: float = 0.95, method: str = "wilson") -> tuple[float, float, float]:
+    """``(accuracy, low, high)`` for ``correct`` right answers out of ``n``.
+
+    Each test digit is a coin flip that the model gets right with an unknown probability ``p``;
+    the interval covers ``p`` with the stated confidence. ``method="wilson"`` is the Wilson score
+    interval (stays inside [0, 1] and is accurate even near 100%, which is where good models
+    live); ``method="normal"`` is the textbook ``p ± z·sqrt(p(1-p)/n)`` (Wald), shown for comparison.
+    """
+    if not (isinstance(n, int) and n > 0 and 0 <= correct <= n):
+        raise ValueError(f"need 0 <= correct <= n and n > 0 (counts), got correct={correct!r}, n={n!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), e.g. 0.95, got {confidence!r}")
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = correct / n
+    if method == "normal":
+        half = z * math.sqrt(p * (1 - p) / n)
+        return p, max(0.0, p - half), min(1.0, p + half)
+    if method != "wilson":
+        raise ValueError(f"method must be 'wilson' or 'normal', got {method!r}")
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return p, centre - half, centre + half
+
+
+# ---------------------------------------------------------------- per-class views (scikit-learn)
+def confusion(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
+    """``sklearn.metrics.confusion_matrix``: row = true class, column = predicted class."""
+    return confusion_matrix(_numpy(y_true), _numpy(y_pred), labels=np.arange(n_classes))
+
+
+def per_class_scores(y_true, y_pred, n_classes: int = 10) -> dict[str, np.ndarray]:
+    """Precision, recall, F1 and support of each class (``sklearn.metrics.precision_recall_fscore_support``)."""
+    scores = precision_recall_fscore_support(_numpy(y_true), _numpy(y_pred), labels=np.arange(n_classes),
+                                             zero_division=0)
+    return dict(zip(("precision", "recall", "f1", "support"), scores))
+
+
+def format_scores(scores: dict[str, np.ndarray]) -> str:
+    """The per-class scores as a small fixed-width text table (one row per class)."""
+    rows = [f"{'class':>5} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}"]
+    for c, (p, r, f, s) in enumerate(zip(*scores.values())):
+        rows.append(f"{c:>5} {p:>9.3f} {r:>7.3f} {f:>6.3f} {s:>8d}")
+    return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- calibration
+@dataclass(frozen=True)
+class Reliability:
+    """Equal-width confidence bins: mean confidence, accuracy and number of predictions in each."""
+
+    edges: np.ndarray
+    confidence: np.ndarray
+    accuracy: np.ndarray
+    count: np.ndarray
+
+    @property
+    def ece(self) -> float:
+        """Expected calibration error: the count-weighted mean of |accuracy - confidence| over bins."""
+        gap = np.abs(self.accuracy - self.confidence)
+        return float(np.sum(self.count * np.nan_to_num(gap)) / self.count.sum())
+
+
+def reliability(probs, labels, n_bins: int = 15) -> Reliability:
+    """Bin the predictions by confidence (the largest probability) and compare with accuracy per bin.
+
+    ``probs`` is ``(N, classes)`` (rows sum to 1), ``labels`` ``(N,)``. A bin covers ``(lo, hi]``;
+    empty bins get NaN confidence and accuracy and count 0.
+    """
+    probs, labels = _numpy(probs).astype(np.float64), _numpy(labels)
+    if probs.ndim != 2 or len(probs) != len(labels):
+        raise ValueError(f"probs must be (N, classes) and labels (N,), got {probs.shape} and {labels.shape}")
+    if not np.allclose(probs.sum(1), 1, atol=1e-4):
+        raise ValueError("each row of probs must sum to 1: pass softmax(logits), not the logits")
+    conf, correct = probs.max(1), probs.argmax(1) == labels
+    edges = np.linspace(0, 1, n_bins + 1)
+    bins = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    count = np.bincount(bins, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(bins, conf, n_bins) / count
+        accuracy = np.bincount(bins, correct.astype(float), n_bins) / count
+    return Reliability(edges, mean_conf, accuracy, count)
+
+
+def expected_calibration_error(probs, labels, n_bins: int = 15) -> float:
+    """ECE with ``n_bins`` equal-width bins (0 = perfectly calibrated)."""
+    return reliability(probs, labels, n_bins).ece
+
+
+def plot_reliability(curves: dict[str, Reliability], title: str | None = None) -> plt.Figure:
+    """Reliability diagrams side by side: bars of accuracy per confidence bin against the diagonal."""
+    fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.6), squeeze=False)
+    for ax, (name, r) in zip(axes.flat, curves.items()):
+        width = np.diff(r.edges)
+        ax.bar(r.edges[:-1], np.nan_to_num(r.accuracy), width=width, align="edge", edgecolor="k",
+               alpha=0.7, label="accuracy")
+        ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy", title=f"{name}\nECE = {r.ece:.4f}")
+        ax.legend(fontsize=8, loc="upper left")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- temperature scaling
+def nll(logits: torch.Tensor, labels: torch.Tensor, temperature: float = 1.0) -> float:
+    """Mean negative log-likelihood of ``labels`` under ``softmax(logits / temperature)``, in float64."""
+    return F.cross_entropy(logits.detach().double() / temperature, labels).item()
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, bounds: tuple[float, float] = (0.05, 20.0)) -> float:
+    """The temperature ``T`` that minimises the NLL of ``softmax(logits / T)`` on held-out data.
+
+    Fit it on the validation split, never on the test set. Dividing every logit by the same
+    ``T > 0`` keeps the arg max (no prediction changes) and only sharpens (``T < 1``) or softens
+    (``T > 1``) the probabilities. A one-dimensional bounded search over ``log T`` is enough.
+    """
+    if len(logits) != len(labels):
+        raise ValueError(f"{len(logits)} logits but {len(labels)} labels")
+    logits, labels = logits.detach().cpu().double(), labels.detach().cpu()
+    result = minimize_scalar(lambda log_t: nll(logits, labels, math.exp(log_t)),
+                             bounds=tuple(math.log(b) for b in bounds), method="bounded",
+                             options={"xatol": 1e-6})
+    return math.exp(result.x)

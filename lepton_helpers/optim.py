@@ -1,0 +1,244 @@
+"""SGD, SGD with momentum and Adam written out, and an explorer for a precomputed optimiser sweep.
+
+Each update rule is a few lines on tensors (the functions below, what notebook 06 teaches), and
+:class:`SimpleSGD` / :class:`SimpleAdam` apply them to every parameter as ``torch.optim.Optimizer``
+subclasses, so they plug into :func:`~lepton_helpers.training.fit` and accept the parameter
+groups of :func:`~lepton_helpers.training.parameter_groups`. :func:`compare_with_torch` runs one
+of them beside its ``torch.optim`` counterpart and reports how far apart they are after each step
+(in float64: zero, or a few units of rounding).
+
+:class:`SweepExplorer` shows a grid of runs that were trained beforehand (learning rate x
+momentum) with two sliders: moving a slider only picks another stored run, so it stays fast.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+import torch.nn.functional as F
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from torch import nn
+
+from .models import MLP
+from .training import History
+
+
+# ---------------------------------------------------------------- the update rules
+def sgd_update(param: torch.Tensor, grad: torch.Tensor, lr: float) -> None:
+    """Plain gradient descent, in place: ``p <- p - lr g``."""
+    param.add_(grad, alpha=-lr)
+
+
+def momentum_update(param: torch.Tensor, grad: torch.Tensor, velocity: torch.Tensor, lr: float,
+                    momentum: float) -> None:
+    """Heavy-ball momentum, in place: ``v <- mu v + g``, then ``p <- p - lr v`` (``v`` starts at 0).
+
+    ``v`` is a running sum of past gradients, each one weighted ``mu`` times less per step:
+    directions that agree from step to step build up speed, ones that flip sign cancel.
+    """
+    velocity.mul_(momentum).add_(grad)
+    param.add_(velocity, alpha=-lr)
+
+
+def adam_update(param: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: torch.Tensor, step: int,
+                lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+    """Adam, in place, for the ``step``-th update (1-based); ``m`` and ``v`` start at 0.
+
+    ``m`` averages the gradients, ``v`` their squares (both exponentially); dividing by
+    ``1 - beta**step`` removes their bias towards the zero start. The step ``lr m / sqrt(v)``
+    is about ``lr`` in size for every parameter, whatever the scale of its gradient.
+    """
+    beta1, beta2 = betas
+    m.mul_(beta1).add_(grad, alpha=1 - beta1)
+    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    m_hat = m / (1 - beta1 ** step)
+    v_hat = v / (1 - beta2 ** step)
+    param.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+
+
+# ---------------------------------------------------------------- as optimisers
+def _check_lr(lr: float) -> None:
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+
+
+class _SimpleOptimizer(torch.optim.Optimizer):
+    """Shared loop: for every parameter with a gradient, add weight decay and call :meth:`update`."""
+
+    @torch.no_grad()
+    def step(self, closure: Callable | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    # weight decay as torch.optim.SGD and Adam do it: an L2 term added to the gradient
+                    grad = p.grad.add(p, alpha=group["weight_decay"]) if group["weight_decay"] else p.grad
+                    self.update(p, grad, self.state[p], group)
+        return loss
+
+    def update(self, p: torch.Tensor, grad: torch.Tensor, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+
+class SimpleSGD(_SimpleOptimizer):
+    """Gradient descent, with momentum when ``momentum > 0``; the same steps as ``torch.optim.SGD``."""
+
+    def __init__(self, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
+        _check_lr(lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+
+    def update(self, p, grad, state, group):
+        if group["momentum"]:
+            velocity = state.setdefault("velocity", torch.zeros_like(p))
+            momentum_update(p, grad, velocity, group["lr"], group["momentum"])
+        else:
+            sgd_update(p, grad, group["lr"])
+
+
+class SimpleAdam(_SimpleOptimizer):
+    """Adam; the same steps as ``torch.optim.Adam`` (up to float rounding)."""
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0):
+        _check_lr(lr)
+        if not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"betas must both be in [0, 1), got {betas!r}")
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay})
+
+    def update(self, p, grad, state, group):
+        if not state:
+            state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+        state["step"] += 1
+        adam_update(p, grad, state["m"], state["v"], state["step"], group["lr"], group["betas"], group["eps"])
+
+
+# ---------------------------------------------------------------- checking against torch.optim
+def compare_with_torch(make_ours: Callable[[nn.Module], torch.optim.Optimizer],
+                       make_theirs: Callable[[nn.Module], torch.optim.Optimizer],
+                       steps: int = 20, seed: int = 0) -> list[float]:
+    """Train two copies of one small float64 network, one with each optimiser, on the same batches.
+
+    The network (6-8-3, learnable Lepton, so k and theta are trained too) sees a new random
+    batch of 16 samples at every step. Returns, after each step, the largest absolute difference
+    between any parameter of the two copies: all zeros (or ~1e-16) when the optimisers agree.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    ours = MLP((6, 8, 3), activation="lepton-learnable").double()
+    theirs = copy.deepcopy(ours)
+    optimizers = make_ours(ours), make_theirs(theirs)
+    differences = []
+    for _ in range(steps):
+        x = torch.randn(16, 6, generator=generator, dtype=torch.float64)
+        y = torch.randint(0, 3, (16,), generator=generator)
+        for model, optimizer in zip((ours, theirs), optimizers):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        differences.append(max((a - b).abs().max().item() for a, b in zip(ours.parameters(), theirs.parameters())))
+    return differences
+
+
+# ---------------------------------------------------------------- exploring a precomputed sweep
+class SweepExplorer:
+    """Sliders over a grid of finished training runs, keyed ``(learning rate, momentum)``.
+
+    The figure shows the selected run's validation accuracy per epoch over all the others (grey)
+    and the grid's final accuracies as a heat map with the selection framed. It is drawn with
+    Matplotlib's Agg renderer into PNG bytes in an ``ipywidgets.Image`` (no ``Output`` widget), each
+    picture once and then cached, so the view works the same on ipywidgets 7.7 (Colab) and 8.
+
+    Attributes:
+        lr_slider, momentum_slider: ``SelectionSlider`` widgets over the grid's values.
+        image: the ``Image`` widget; readout: an ``HTML`` line with the selected run's numbers.
+        box: the container to display (or make the explorer the last expression of a cell).
+    """
+
+    def __init__(self, runs: Mapping[tuple[float, float], History], lrs: Sequence[float],
+                 momenta: Sequence[float], dpi: int = 72):
+        missing = [(lr, mu) for lr in lrs for mu in momenta if (lr, mu) not in runs]
+        if missing:
+            raise ValueError(f"no run for (lr, momentum) = {missing[0]}: the sweep must cover the whole grid")
+        if any(not runs[key].val_acc for key in runs):
+            raise ValueError("every run needs a validation accuracy per epoch: train them with fit(..., val=...)")
+        self.runs, self.lrs, self.momenta, self.dpi = runs, list(lrs), list(momenta), dpi
+        self.final = np.array([[100 * runs[lr, mu].val_acc[-1] for lr in self.lrs] for mu in self.momenta])
+        self.lr_slider = widgets.SelectionSlider(options=[(f"{lr:g}", lr) for lr in self.lrs],
+                                                 value=self.lrs[len(self.lrs) // 2], description="lr")
+        self.momentum_slider = widgets.SelectionSlider(options=[(f"{mu:g}", mu) for mu in self.momenta],
+                                                       value=self.momenta[0], description="momentum")
+        self.readout = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        self.box = widgets.VBox([widgets.HBox([self.lr_slider, self.momentum_slider]), self.readout, self.image])
+        self._pngs: dict[tuple[float, float], bytes] = {}
+        for slider in (self.lr_slider, self.momentum_slider):
+            slider.observe(self._on_change, names="value")
+        self.redraw()
+
+    def _on_change(self, _change: dict) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Show the run the sliders select (rendered on first view, then taken from the cache)."""
+        key = (self.lr_slider.value, self.momentum_slider.value)
+        if key not in self._pngs:
+            self._pngs[key] = self.render(*key)
+        self.image.value = self._pngs[key]
+        acc = self.runs[key].val_acc
+        self.readout.value = (f"<b>lr</b> = {key[0]:g} &nbsp;·&nbsp; <b>momentum</b> = {key[1]:g} &nbsp;·&nbsp; "
+                              f"validation accuracy after {len(acc)} epochs: {100 * acc[-1]:.1f}%")
+
+    def render(self, lr: float, momentum: float) -> bytes:
+        """The picture for one grid point, as PNG bytes."""
+        fig = Figure(figsize=(9, 3.2), dpi=self.dpi)
+        FigureCanvasAgg(fig)
+        ax_curve, ax_grid = fig.subplots(1, 2)
+        for key, history in self.runs.items():
+            epochs = range(1, len(history.val_acc) + 1)
+            selected = key == (lr, momentum)
+            ax_curve.plot(epochs, [100 * a for a in history.val_acc], color="C3" if selected else "0.8",
+                          lw=2.5 if selected else 1, zorder=3 if selected else 1, marker="o" if selected else None)
+        ax_curve.set(xlabel="epoch", ylabel="validation accuracy (%)", ylim=(0, 100),
+                     xticks=range(1, max(len(h.val_acc) for h in self.runs.values()) + 1),
+                     title=f"lr = {lr:g}, momentum = {momentum:g} (red); the others grey")
+        ax_curve.grid(alpha=0.3)
+        draw_heatmap(ax_grid, self.final, self.lrs, self.momenta)
+        i, j = self.momenta.index(momentum), self.lrs.index(lr)
+        ax_grid.add_patch(_frame(j, i))
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.box)
+
+
+def _frame(column: int, row: int):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="C3", lw=3)
+
+
+def draw_heatmap(ax, values: np.ndarray, lrs: Sequence[float], momenta: Sequence[float]) -> None:
+    """Final validation accuracy (%) per (momentum row, learning-rate column), each cell labelled."""
+    ax.imshow(values, cmap="viridis", vmin=max(0.0, float(values.min())), vmax=100, aspect="auto", origin="lower")
+    for (i, j), value in np.ndenumerate(values):
+        ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=8,
+                color="black" if value > values.min() + 0.6 * (100 - values.min()) else "white")
+    ax.set(xticks=range(len(lrs)), xticklabels=[f"{lr:g}" for lr in lrs], yticks=range(len(momenta)),
+           yticklabels=[f"{mu:g}" for mu in momenta], xlabel="learning rate", ylabel="momentum",
+           title="final validation accuracy (%)")

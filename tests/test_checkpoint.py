@@ -1,0 +1,83 @@
+import pytest
+import torch
+
+from lepton_helpers import checkpoint
+from lepton_helpers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from lepton_helpers.models import MLP
+
+
+def make(seed=0, **kwargs):
+    torch.manual_seed(seed)
+    return MLP(**kwargs)
+
+
+def same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"sizes": (784, 32, 10), "activation": "lepton-learnable"}])
+def test_round_trip_rebuilds_the_same_network(tmp_path, kwargs):
+    model = make(**kwargs)
+    path = save_checkpoint(model, tmp_path / "sub" / "m.pt", shift=0.13, scale=0.31, note="test")
+    loaded, extra = load_checkpoint(path)
+    assert same_weights(model, loaded) and not loaded.training
+    assert (loaded.sizes, loaded.activation) == (model.sizes, model.activation)
+    assert extra == {"shift": 0.13, "scale": 0.31, "note": "test"}
+    x = torch.randn(4, 784)
+    assert torch.equal(model.eval()(x), loaded(x))
+
+
+def test_a_crash_mid_save_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
+    path = save_checkpoint(make(0), tmp_path / "m.pt")
+    before = path.read_bytes()
+
+    def crashing_save(obj, f):
+        f.write(b"PK\x03\x04 half a checkpoint")  # some bytes reach the disk, then the process dies
+        raise KeyboardInterrupt("simulated crash")
+
+    monkeypatch.setattr(checkpoint.torch, "save", crashing_save)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(make(1), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # the temporary file was removed
+    assert same_weights(load_checkpoint(path)[0], make(0))
+
+
+def test_a_missing_or_corrupt_file_gives_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="save_checkpoint"):
+        load_checkpoint(tmp_path / "nope.pt")
+    path = save_checkpoint(make(), tmp_path / "m.pt")
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])  # truncated
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint(path)
+    path.write_bytes(b"definitely not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint(path)
+    torch.save({"weights": torch.zeros(3)}, path)  # a valid PyTorch file, but not ours
+    with pytest.raises(CheckpointError, match="not a lepton-checkpoint"):
+        load_checkpoint(path)
+
+
+def test_loading_refuses_pickled_code(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"format": checkpoint.FORMAT, "config": {}, "state_dict": {}, "extra": {"obj": make()}}, path)
+    with pytest.raises(CheckpointError):  # weights_only=True will not unpickle an arbitrary object
+        load_checkpoint(path)
+
+
+def test_save_checks_what_it_is_given(tmp_path):
+    with pytest.raises(TypeError, match="MLP"):
+        save_checkpoint(torch.nn.Linear(2, 2), tmp_path / "m.pt")
+    with pytest.raises(TypeError, match="extra\\['when'\\]"):
+        save_checkpoint(make(), tmp_path / "m.pt", when=object())
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_weights_that_do_not_fit_the_config_are_reported(tmp_path):
+    path = save_checkpoint(make(), tmp_path / "m.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["config"]["sizes"] = [784, 100, 64, 10]
+    torch.save(payload, path)
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_checkpoint(path)

@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
+
+from lepton_helpers.estimator import LeptonClassifier
+
+NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+
+
+@pytest.fixture(scope="module")
+def digits(mnist):
+    """1,000 training and 500 test images (uint8, 28 x 28) with integer labels."""
+    return (mnist.train_images[:1000].numpy(), mnist.train_labels[:1000].numpy(),
+            mnist.test_images[:500].numpy(), mnist.test_labels[:500].numpy())
+
+
+def small(**params):
+    """A quick configuration (one hidden layer, 4 epochs at lr 3e-3) on the CPU, seeded; ``params`` override it."""
+    return LeptonClassifier(**{"hidden_layer_sizes": (64,), "epochs": 4, "batch_size": 50, "learning_rate": 3e-3, "random_state": 0,
+                               "device": "cpu", **params})
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    x, y, _, _ = digits
+    return small().fit(x / 255.0, y)
+
+
+def test_learns_digits_and_probabilities_sum_to_one(fitted, digits):
+    _, _, x_test, y_test = digits
+    proba = fitted.predict_proba(x_test / 255.0)
+    assert proba.shape == (500, 10) and (proba >= 0).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(fitted.predict_log_proba(x_test / 255.0), np.log(proba), atol=1e-9)
+    assert np.array_equal(fitted.predict(x_test / 255.0), fitted.classes_[proba.argmax(1)])
+    assert fitted.score(x_test / 255.0, y_test) > 0.8
+    assert fitted.n_features_in_ == 784 and list(fitted.classes_) == list(range(10))
+    assert len(fitted.history_.train_loss) == 4
+
+
+def test_images_and_flat_rows_are_the_same_input(fitted, digits):
+    x, y, x_test, _ = digits
+    flat = small().fit(x.reshape(len(x), -1) / 255.0, y)
+    np.testing.assert_array_equal(flat.predict_proba(x_test.reshape(-1, 784) / 255.0),
+                                  fitted.predict_proba(x_test / 255.0))
+
+
+def test_string_labels_round_trip(fitted, digits):
+    x, y, x_test, y_test = digits
+    named = small().fit(x / 255.0, NAMES[y])
+    assert sorted(named.classes_) == sorted(NAMES)
+    predicted = named.predict(x_test / 255.0)
+    assert set(predicted) <= set(NAMES)
+    # labels only renamed: about the same accuracy (classes_ is sorted by name, so the output units come in
+    # another order and the runs are not bit-identical); a broken label mapping would score about 10%
+    assert named.score(x_test / 255.0, NAMES[y_test]) > 0.8
+    assert named.score(x_test / 255.0, NAMES[y_test]) == pytest.approx(fitted.score(x_test / 255.0, y_test), abs=0.03)
+
+
+def test_reproducible_under_random_state_and_private_rng(digits):
+    x, y, x_test, _ = digits
+    x, y = x[:300] / 255.0, y[:300]
+    before = torch.get_rng_state()
+    a = small().fit(x, y).predict_proba(x_test / 255.0)
+    assert torch.equal(torch.get_rng_state(), before), "fit must not move the global torch generator"
+    b = small().fit(x, y).predict_proba(x_test / 255.0)
+    c = small().set_params(random_state=1).fit(x, y).predict_proba(x_test / 255.0)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_clone_and_params():
+    est = LeptonClassifier(hidden_layer_sizes=(32, 16), activation="lepton-learnable", learning_rate=3e-3,
+                           epochs=2, weight_decay=0.01, random_state=7)
+    params = est.get_params()
+    assert params["hidden_layer_sizes"] == (32, 16) and params["activation"] == "lepton-learnable"
+    twin = clone(est)
+    assert twin is not est and twin.get_params() == params
+    assert twin.set_params(epochs=5) is twin and twin.epochs == 5 and est.epochs == 2
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        est.set_params(momentum=0.9)
+
+
+def test_pipeline_and_cross_validation(digits):
+    x, y, x_test, y_test = digits
+    pipe = make_pipeline(StandardScaler(), small())
+    assert pipe.fit(x.reshape(len(x), -1), y).score(x_test.reshape(-1, 784), y_test) > 0.8
+    scores = cross_val_score(small(), x[:600].reshape(600, -1) / 255.0, y[:600], cv=3, error_score="raise")
+    assert scores.shape == (3,) and all(0.7 < s <= 1 for s in scores)
+
+
+def test_a_learnable_lepton_network_with_weight_decay(digits):
+    x, y, x_test, y_test = digits
+    est = small(activation="lepton-learnable", weight_decay=0.01).fit(x / 255.0, y)
+    assert est.score(x_test / 255.0, y_test) > 0.7
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError):
+        LeptonClassifier().predict(np.zeros((2, 784)))
+    with pytest.raises(NotFittedError):
+        LeptonClassifier().score(np.zeros((2, 784)), [0, 1])
+
+
+def test_clear_errors(fitted, digits):
+    x, y, _, _ = digits
+    x = x[:100] / 255.0
+    with pytest.raises(ValueError, match="X has 700 features, but LeptonClassifier is expecting 784"):
+        fitted.predict(np.zeros((3, 700)))
+    with pytest.raises(ValueError, match="X has 729 features"):
+        fitted.predict(np.zeros((3, 27, 27)))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        small().fit(x, y[:99])
+    bad = x.copy()
+    bad[5, 5, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        small().fit(bad, y[:100])
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.predict(bad)
+    with pytest.raises(ValueError, match=r"not in the training labels: \['7'\]"):
+        fitted.score(x[:2], np.array(["7", "7"]))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        small().fit(x, np.zeros(100, dtype=int))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        small().fit(x, np.linspace(0, 1, 100))
+    with pytest.raises(ValueError, match="1d array"):
+        small().fit(x, np.eye(10)[y[:100]])
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"epochs": 0}, "epochs"), ({"learning_rate": -1.0}, "learning_rate"), ({"batch_size": 0}, "batch_size"),
+    ({"hidden_layer_sizes": (64, 0)}, "hidden_layer_sizes"), ({"weight_decay": -0.1}, "weight_decay"),
+    ({"activation": "softmax"}, "unknown activation"), ({"device": "tpu"}, "Unknown device"),
+])
+def test_bad_parameters_are_refused_at_fit(params, match, digits):
+    x, y, _, _ = digits
+    with pytest.raises(ValueError, match=match):
+        small().set_params(**params).fit(x[:50] / 255.0, y[:50])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")  # the pandas and array-API checks
+def test_scikit_learn_estimator_checks():
+    # scikit-learn's own battery (clone, pickling, input validation, idempotent fit, ...)
+    results = check_estimator(LeptonClassifier(random_state=0, device="cpu"), on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
+    assert not failed and sum(r["status"] == "passed" for r in results) > 40

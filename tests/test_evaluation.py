@@ -1,0 +1,92 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import binomtest
+from sklearn.metrics import f1_score
+
+from lepton_helpers.evaluation import (accuracy_ci, confusion, expected_calibration_error, fit_temperature, nll,
+                                       per_class_scores, reliability)
+
+
+def test_wilson_interval_matches_a_worked_example_and_scipy():
+    # 8 of 10 at 95%: centre (8 + 1.92) / 13.84 = 0.7168, half-width 1.96 * 1.6 / 13.84 = 0.2266
+    acc, low, high = accuracy_ci(8, 10)
+    assert acc == 0.8 and low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
+    for correct, n, conf in [(9812, 10000, 0.95), (3, 40, 0.9)]:
+        ref = binomtest(correct, n).proportion_ci(confidence_level=conf, method="wilson")
+        assert accuracy_ci(correct, n, conf)[1:] == pytest.approx((ref.low, ref.high), abs=1e-9)
+
+
+def test_normal_interval_is_the_textbook_formula_and_wilson_stays_inside_0_1():
+    acc, low, high = accuracy_ci(9800, 10000, method="normal")
+    half = 1.959964 * math.sqrt(0.98 * 0.02 / 10000)
+    assert (low, high) == pytest.approx((0.98 - half, 0.98 + half), abs=1e-7)
+    _, low, high = accuracy_ci(10, 10)
+    assert 0 < low < 1 and high == pytest.approx(1.0)
+    # more data -> narrower interval; higher confidence -> wider
+    width = lambda c, n, conf=0.95: np.subtract(*accuracy_ci(c, n, conf)[2:0:-1])
+    assert width(980, 1000) > width(9800, 10000) and width(980, 1000, 0.99) > width(980, 1000)
+
+
+def test_accuracy_ci_rejects_bad_counts():
+    for args in [(11, 10), (-1, 10), (0, 0)]:
+        with pytest.raises(ValueError, match="correct"):
+            accuracy_ci(*args)
+    with pytest.raises(ValueError, match="method"):
+        accuracy_ci(5, 10, method="exact")
+
+
+def test_per_class_scores_agree_with_sklearn_and_confusion_rows():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 500)
+    pred = np.where(rng.random(500) < 0.8, y, rng.integers(0, 10, 500))
+    scores = per_class_scores(torch.from_numpy(y), torch.from_numpy(pred))
+    assert np.allclose(scores["f1"], f1_score(y, pred, average=None))
+    cm = confusion(y, pred)
+    assert cm.shape == (10, 10) and cm.sum() == 500
+    assert np.array_equal(cm.sum(1), scores["support"])  # a row of the matrix is one true class
+    assert np.allclose(np.diag(cm) / cm.sum(0), scores["precision"])
+
+
+def synthetic(confidence_of, n=20000, seed=0):
+    """Predictions whose top probability is c and that are right with probability truth(c)."""
+    rng = np.random.default_rng(seed)
+    conf = rng.uniform(0.2, 1.0, n)
+    correct = rng.random(n) < confidence_of(conf)
+    labels = rng.integers(0, 10, n)
+    predicted = np.where(correct, labels, (labels + rng.integers(1, 10, n)) % 10)
+    probs = np.tile(((1 - conf) / 9)[:, None], (1, 10))
+    probs[np.arange(n), predicted] = conf
+    return probs, labels
+
+
+def test_ece_is_near_zero_when_calibrated_and_large_when_overconfident():
+    calibrated = expected_calibration_error(*synthetic(lambda c: c))
+    overconfident = expected_calibration_error(*synthetic(lambda c: c - 0.15))
+    assert calibrated < 0.015
+    assert overconfident == pytest.approx(0.15, abs=0.02)
+
+
+def test_reliability_bins_count_everything_and_check_inputs():
+    probs, labels = synthetic(lambda c: c, n=1000)
+    r = reliability(probs, labels, n_bins=10)
+    assert r.count.sum() == 1000 and r.count[:1].sum() == 0  # nothing below 0.2 -> first bin empty
+    assert np.isnan(r.accuracy[0]) and np.all((r.confidence[2:] > r.edges[2:-1]) & (r.confidence[2:] <= r.edges[3:]))
+    with pytest.raises(ValueError, match="sum to 1"):
+        reliability(probs * 3, labels)
+
+
+def test_temperature_scaling_fixes_overconfident_logits_without_changing_predictions():
+    torch.manual_seed(0)
+    true_logits = torch.randn(5000, 10) * 2
+    labels = torch.distributions.Categorical(logits=true_logits).sample()
+    overconfident = true_logits * 3  # the same ranking, probabilities far too sharp
+    t = fit_temperature(overconfident, labels)
+    assert t == pytest.approx(3.0, rel=0.1)
+    assert nll(overconfident, labels, t) < nll(overconfident, labels) - 0.1
+    assert torch.equal((overconfident / t).argmax(1), overconfident.argmax(1))
+    ece_before = expected_calibration_error(torch.softmax(overconfident, 1), labels)
+    ece_after = expected_calibration_error(torch.softmax(overconfident / t, 1), labels)
+    assert ece_after < ece_before / 3

@@ -1,0 +1,90 @@
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from lepton_helpers.preprocessing import Normalizer
+from lepton_helpers.recipe import (ARTICLES, RandomAffine, Recipe, ablation, affine_theta, background,
+                                   format_ablation, train_recipe, warp)
+
+ZERO, ONE = torch.zeros(3), torch.ones(3)
+
+
+def test_integer_shifts_move_pixels_exactly_and_fill_the_background():
+    x = torch.randn(3, 784)
+    right = warp(x, affine_theta(ZERO, ONE, torch.full((3,), 2.0), ZERO), fill=-0.5).view(3, 28, 28)
+    expected = torch.roll(x.view(3, 28, 28), 2, dims=-1)
+    expected[..., :2] = -0.5
+    assert torch.allclose(right, expected, atol=1e-4)
+    up = warp(x, affine_theta(ZERO, ONE, ZERO, torch.full((3,), -3.0))).view(3, 28, 28)
+    expected = torch.roll(x.view(3, 28, 28), -3, dims=-2)
+    expected[:, -3:] = 0
+    assert torch.allclose(up, expected, atol=1e-4)
+
+
+def test_a_quarter_turn_is_rot90_and_identity_is_identity():
+    x = torch.randn(3, 1, 28, 28)
+    turned = warp(x, affine_theta(torch.full((3,), math.pi / 2), ONE, ZERO, ZERO))
+    assert torch.allclose(turned, torch.rot90(x, -1, dims=(-2, -1)), atol=1e-4)  # clockwise on screen
+    assert torch.allclose(warp(x, affine_theta(ZERO, ONE, ZERO, ZERO)), x, atol=1e-5)
+
+
+def test_random_affine_keeps_shapes_is_seeded_and_changes_images():
+    x = torch.randn(64, 784)
+    a, b = RandomAffine(seed=3), RandomAffine(seed=3)
+    out = a(x)
+    assert out.shape == x.shape and torch.equal(out, b(x))
+    assert not torch.equal(a(x), out)  # the next batch gets new transforms
+    assert not torch.equal(RandomAffine(seed=4)(x), out)
+    assert (out - x).abs().mean() > 0.1
+    assert torch.allclose(RandomAffine(0, 0, 0)(x), x, atol=1e-5)  # no randomness allowed: no change
+    with pytest.raises(ValueError, match="28x28"):
+        RandomAffine()(torch.randn(2, 100))
+    with pytest.raises(ValueError, match="scale"):
+        RandomAffine(scale=1.5)
+
+
+def test_background_is_where_a_blank_pixel_lands():
+    norm = Normalizer.fit(torch.tensor([0.0, 0.5, 1.0]))
+    assert background(norm) == pytest.approx(float(norm.transform(torch.tensor(0.0))))
+
+
+@pytest.fixture(scope="module")
+def small():
+    from lepton_helpers.preprocessing import mnist_splits
+
+    s = mnist_splits(device="cpu")
+    return s.x_train[:1500], s.y_train[:1500], s.x_val[:500], s.y_val[:500], background(s.normalizer)
+
+
+def test_train_recipe_learns_keeps_the_architecture_and_is_reproducible(small):
+    x, y, xv, yv, fill = small
+    recipe = Recipe(epochs=3, ema_decay=0.9)
+    (m1, h1), (m2, h2) = (train_recipe(recipe, x, y, fill=fill, val=(xv, yv), progress=False) for _ in range(2))
+    assert m1.sizes == (784, 128, 64, 10) and m1.activation == "relu"
+    assert h1.train_loss == h2.train_loss and h1.val_acc[-1] > 0.8
+    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+
+
+def test_ema_changes_the_returned_weights(small):
+    x, y, _, _, fill = small
+    plain, _ = train_recipe(Recipe(epochs=2), x, y, fill=fill, progress=False)
+    averaged, _ = train_recipe(Recipe(epochs=2, ema_decay=0.9), x, y, fill=fill, progress=False)
+    assert not torch.equal(plain.head.weight, averaged.head.weight)
+
+
+def test_ablation_variants_switch_one_thing_each(small):
+    best = Recipe(epochs=2)
+    variants = best.ablation_variants()
+    assert variants["best recipe"] == best
+    assert variants["without augmentation"] == replace(best, augment=False)
+    assert variants["without label smoothing"].label_smoothing == 0
+    assert variants["with EMA of weights (0.999)"].ema_decay == 0.999
+    assert "without EMA of weights" in replace(best, ema_decay=0.99).ablation_variants()
+    assert variants["articles' recipe (Adam 1e-3, batch 100)"] == replace(ARTICLES, epochs=2)
+    x, y, xv, yv, fill = small
+    rows = ablation({k: variants[k] for k in ("best recipe", "without augmentation")}, x, y, xv, yv,
+                    fill=fill, progress=False)
+    assert [r.name for r in rows] == ["best recipe", "without augmentation"] and all(0.5 < r.val_acc < 1 for r in rows)
+    assert "+0.00" in format_ablation(rows, n_val=len(yv)).splitlines()[1]
