@@ -1,0 +1,214 @@
+"""Training-speed benchmark: the articles' input pipeline against the helpers' loop, on one machine.
+
+Usage (from anywhere the package is installed)::
+
+    python -m lepton_helpers.benchmark            # the full benchmark (about a minute on 2 cores)
+    python -m lepton_helpers.benchmark --quick    # tiny sizes, to check that it runs
+
+It prints, measured in one run: samples per second of the articles' per-sample ``DataLoader``
+recipe and of the helpers' in-memory loop (same model, same batch size), their ratio, the
+matrix-multiply bound (the measured ``torch.mm`` rate against the rate the loop achieves), and the
+time the helpers' loop takes to reach 97% test accuracy on MNIST-10k. Timings depend on the
+machine and on whatever else runs on it; nothing here asserts one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+
+from .articles import articles_loader, articles_train
+from .batches import TensorBatches
+from .env import get_device
+from .models import MLP, count_parameters
+from .profiling import linear_sizes, matmul_gflops, synchronize, training_step_flops
+from .recipe import RandomAffine, background
+from .training import evaluate, parameter_groups, train_epoch
+
+SIZES = (784, 128, 64, 10)
+
+
+def _model(device: torch.device | str, seed: int) -> MLP:
+    torch.manual_seed(seed)
+    return MLP(SIZES).to(device)
+
+
+def articles_samples_per_second(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 100, *,
+                                device: torch.device | str = "cpu", seed: int = 0, **loader_kwargs) -> float:
+    """Training samples per second of the articles' recipe: one epoch over ``images`` (uint8, N x 28 x 28).
+
+    Every sample goes through PIL, ``ToTensor`` and ``Normalize`` one at a time and the
+    ``DataLoader`` stacks them into batches; ``loader_kwargs`` (``num_workers``, ``pin_memory``)
+    go to the ``DataLoader``.
+    """
+    model = _model(device, seed)
+    loader = articles_loader(images, labels, batch_size, seed=seed, **loader_kwargs)
+    start = time.perf_counter()
+    articles_train(model, loader, epochs=1, device=device)
+    synchronize(device)
+    return len(images) / (time.perf_counter() - start)
+
+
+def helpers_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
+                               seed: int = 0) -> float:
+    """Training samples per second of the helpers' loop: ``train_epoch`` over in-memory ``TensorBatches``.
+
+    ``x`` (N x 784, already normalised) and ``y`` stay on their device; the model (same MLP and
+    Adam as the articles) is put there too.
+    """
+    model = _model(x.device, seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    batches = TensorBatches(x, y, batch_size, seed=seed)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        train_epoch(model, batches, optimizer)
+    synchronize(x.device)
+    return epochs * len(x) / (time.perf_counter() - start)
+
+
+def compiled_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
+                                seed: int = 0) -> tuple[float, float]:
+    """``(seconds of the first step, samples per second after it)`` of the helpers' loop on ``torch.compile(model)``.
+
+    The first step traces the model and generates and compiles kernels (C++ on a CPU, Triton on a
+    GPU); later steps reuse them. Raises whatever ``torch.compile`` raises where it is unsupported.
+    """
+    model = torch.compile(_model(x.device, seed))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    start = time.perf_counter()
+    train_epoch(model, [(x[:batch_size], y[:batch_size])], optimizer)
+    synchronize(x.device)
+    first = time.perf_counter() - start
+    batches = TensorBatches(x, y, batch_size, seed=seed, drop_last=True)  # one shape: no recompilation
+    start = time.perf_counter()
+    for _ in range(epochs):
+        train_epoch(model, batches, optimizer)
+    synchronize(x.device)
+    return first, epochs * len(batches) * batch_size / (time.perf_counter() - start)
+
+
+def achieved_gflops(samples_per_second: float, batch_size: int, sizes=SIZES) -> float:
+    """The matrix-multiply rate (GFLOP/s) a loop achieves: steps per second x FLOPs per step."""
+    layers = list(zip(sizes[:-1], sizes[1:]))
+    return samples_per_second / batch_size * training_step_flops(layers, batch_size).total / 1e9
+
+
+# ---------------------------------------------------------------- time to accuracy
+@dataclass
+class TimeToAccuracy:
+    """Result of :func:`time_to_accuracy`: ``epochs`` and ``seconds`` are those of the first epoch at target."""
+
+    target: float
+    reached: bool
+    epochs: int
+    seconds: float
+    test_acc: list[float] = field(default_factory=list)
+    recipe: str = ""
+
+
+def time_to_accuracy(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor, *,
+                     target: float = 0.97, max_epochs: int = 12, batch_size: int = 100, lr: float = 5e-3,
+                     weight_decay: float = 0.05, label_smoothing: float = 0.1, augment: bool = True,
+                     fill: float = 0.0, seed: int = 0) -> TimeToAccuracy:
+    """Train the MLP with the helpers' loop until its test accuracy, checked after each epoch, reaches ``target``.
+
+    The ingredients of notebook 07's recipe (:mod:`lepton_helpers.recipe`): AdamW (no decay on
+    biases) with a one-cycle learning-rate schedule laid over ``max_epochs`` (the cap), label
+    smoothing, and random rotations, zooms and shifts of each batch (``augment``; ``fill`` is the
+    background value of the normalised pixels, :func:`~lepton_helpers.recipe.background`).
+    Like the time-to-accuracy benchmarks (DAWNBench), it stops at the first epoch whose *test*
+    accuracy reaches the target, so the test set chooses the stopping epoch: fine for timing, not
+    for reporting an accuracy. The clock excludes the per-epoch evaluation.
+    """
+    model = _model(x_train.device, seed)
+    optimizer = torch.optim.AdamW(parameter_groups(model, weight_decay), lr=lr)
+    batches = TensorBatches(x_train, y_train, batch_size, seed=seed)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max_epochs * len(batches))
+    loss_fn = partial(F.cross_entropy, label_smoothing=label_smoothing)
+    augmenter = RandomAffine(fill=fill, seed=seed) if augment else None
+    recipe = (f"AdamW lr {lr:g} one-cycle over {max_epochs} epochs, weight decay {weight_decay:g}, "
+              f"label smoothing {label_smoothing:g}, batch {batch_size}" + (", random affine batches" if augment else ""))
+    result = TimeToAccuracy(target, False, 0, 0.0, recipe=recipe)
+    for epoch in range(1, max_epochs + 1):
+        start = time.perf_counter()
+        train_epoch(model, batches, optimizer, loss_fn, schedule, augment=augmenter)
+        synchronize(x_train.device)
+        result.seconds += time.perf_counter() - start
+        result.epochs = epoch
+        result.test_acc.append(evaluate(model, x_test, y_test)[1])
+        if result.test_acc[-1] >= target:
+            result.reached = True
+            break
+    return result
+
+
+# ---------------------------------------------------------------- the command
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.benchmark", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and one epoch: checks that it runs")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's choice)")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile (first call compiles: slow)")
+    parser.add_argument("--max-epochs", type=int, default=12, help="cap (and schedule length) for time to 97%%")
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    from .data import load_mnist
+    from .preprocessing import mnist_splits
+
+    device = get_device(args.device)
+    mnist, splits = load_mnist("bundled", verbose=False), mnist_splits(device=device)
+    n_articles, n_helpers = (500, 2000) if args.quick else (len(splits.x_train), len(splits.x_train))
+    b, model = args.batch_size, MLP(SIZES)
+    print(f"Lepton benchmark: torch {torch.__version__}, device {device.type}, {torch.get_num_threads()} threads, "
+          f"MLP {'-'.join(map(str, SIZES))} ({count_parameters(model):,} parameters), batch size {b}")
+    if torch.get_num_threads() > 1:
+        print("(threads wait for each other: if other programs load this machine, figures can drop a hundredfold;"
+              " compare with --threads 1)")
+
+    print("\n1. Input pipeline (training samples per second, one epoch each, Adam)")
+    slow = articles_samples_per_second(mnist.train_images[:n_articles], mnist.train_labels[:n_articles], b, device=device)
+    fast = helpers_samples_per_second(splits.x_train[:n_helpers], splits.y_train[:n_helpers], b)
+    print(f"   articles' recipe (per-sample PIL + ToTensor + Normalize, DataLoader): {slow:9,.0f} samples/s ({n_articles:,} samples)")
+    print(f"   helpers' loop (in-memory TensorBatches + train_epoch):                {fast:9,.0f} samples/s ({n_helpers:,} samples)")
+    print(f"   ratio: {fast / slow:.1f}x (target on a 2-core CPU: >= 8x)")
+
+    print("\n2. Matrix-multiply bound")
+    flops = training_step_flops(linear_sizes(model), b)
+    n = 256 if args.quick else 1024
+    peak = matmul_gflops(n, device=device)
+    loop = achieved_gflops(fast, b)
+    print(f"   one training step: {flops.total / 1e6:.2f} MFLOP (forward {flops.forward / 1e6:.2f}, backward {flops.backward / 1e6:.2f})")
+    print(f"   measured peak, torch.mm {n}x{n} float32: {peak:8.1f} GFLOP/s")
+    print(f"   helpers' loop achieves:                {loop:8.1f} GFLOP/s = {loop / peak:.0%} of the peak")
+
+    target, cap = 0.97, 1 if args.quick else args.max_epochs
+    print(f"\n3. Time to {target:.0%} test accuracy (MNIST-10k: {len(splits.x_train):,} training digits, "
+          f"official {len(splits.x_test):,} test digits)")
+    result = time_to_accuracy(splits.x_train, splits.y_train, splits.x_test, splits.y_test, target=target,
+                              max_epochs=cap, batch_size=b, fill=background(splits.normalizer))
+    print(f"   recipe: {result.recipe}")
+    if result.reached:
+        print(f"   reached {result.test_acc[-1]:.2%} after {result.epochs} epochs: {result.seconds:.1f} s of training")
+    else:
+        print(f"   NOT reached within the cap of {cap} epochs ({result.seconds:.1f} s): "
+              f"best test accuracy {max(result.test_acc):.2%}")
+    if args.compile:
+        print("\n4. torch.compile of the same model (default inductor backend)")
+        try:
+            first, compiled = compiled_samples_per_second(splits.x_train[:n_helpers], splits.y_train[:n_helpers], b)
+        except Exception as err:  # unsupported platform or no compiler: report, do not crash the benchmark
+            print(f"   failed: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+        else:
+            print(f"   first step (tracing + code generation + compiling): {first:.1f} s")
+            print(f"   afterwards: {compiled:,.0f} samples/s = {compiled / fast:.2f}x the uncompiled loop")
+
+
+if __name__ == "__main__":
+    main()

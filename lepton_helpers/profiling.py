@@ -1,0 +1,169 @@
+"""Where a training step's time and memory go: FLOPs, the matrix-multiply rate and memory accounting.
+
+Notebook 08 derives each formula by hand; these functions are the tested versions it reuses,
+and the benchmark command (``python -m lepton_helpers.benchmark``) prints their figures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def linear_sizes(model: nn.Module) -> list[tuple[int, int]]:
+    """``(in_features, out_features)`` of every ``nn.Linear`` in ``model``, in order."""
+    return [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, nn.Linear)]
+
+
+# ---------------------------------------------------------------- FLOPs
+@dataclass(frozen=True)
+class StepFlops:
+    """Matrix-multiply FLOPs (1 multiply-add = 2 FLOPs) of one training step."""
+
+    forward: int
+    backward: int
+
+    @property
+    def total(self) -> int:
+        return self.forward + self.backward
+
+
+def training_step_flops(layers: Sequence[tuple[int, int]], batch_size: int) -> StepFlops:
+    """FLOPs of forward + backward through a stack of linear layers for one mini-batch.
+
+    A linear layer ``Y = X W^T + b`` with ``X`` of shape (B, n_in) and ``W`` of shape (n_out, n_in)
+    costs B * n_in * n_out multiply-adds, 2 * B * n_in * n_out FLOPs. Backward needs two products of
+    the same size: ``dW = dY^T X`` for the weights and ``dX = dY W`` for the layer's input. The first
+    layer's input is the data, which needs no gradient, so autograd skips its ``dX``: backward is
+    a little under 2x forward. Bias adds, activations and the loss are O(B * n_out), negligible.
+    """
+    if batch_size < 1 or not layers:
+        raise ValueError(f"need at least one layer and batch_size >= 1, got {len(layers)} layers, {batch_size}")
+    per_layer = [2 * batch_size * n_in * n_out for n_in, n_out in layers]
+    return StepFlops(forward=sum(per_layer), backward=sum(per_layer) + sum(per_layer[1:]))
+
+
+def counted_flops(step: Callable[[], object]) -> int:
+    """FLOPs that PyTorch's own ``FlopCounterMode`` counts while ``step()`` runs (an independent check)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops()
+
+
+# ---------------------------------------------------------------- rates
+def synchronize(device: torch.device | str) -> None:
+    """Wait for queued GPU work, so that a timer measures the work and not just its launch."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def best_seconds(fn: Callable[[], object], repeats: int = 5, device: torch.device | str = "cpu") -> float:
+    """The fastest of ``repeats`` timed calls of ``fn`` (after one untimed warm-up call).
+
+    The minimum, not the mean: on a shared machine every disturbance makes a run slower, never
+    faster, so the fastest run is the best estimate of what the code itself costs.
+    """
+    fn()
+    synchronize(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def matmul_gflops(n: int = 1024, repeats: int = 5, device: torch.device | str = "cpu",
+                  dtype: torch.dtype = torch.float32) -> float:
+    """Measured rate, in GFLOP/s, of one ``n x n`` by ``n x n`` matrix product (2 n^3 FLOPs).
+
+    A large square product is the friendliest work a processor gets, so this is a practical
+    upper bound for any training loop built of matrix products on the same device and threads.
+    """
+    g = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(n, n, generator=g).to(device, dtype) for _ in range(2))
+    return 2 * n ** 3 / best_seconds(lambda: a @ b, repeats, device) / 1e9
+
+
+# ---------------------------------------------------------------- memory
+@dataclass(frozen=True)
+class MemoryBudget:
+    """Bytes that one training step of a model holds, by kind."""
+
+    parameters: int
+    gradients: int
+    optimizer_state: int
+    activations: int
+
+    @property
+    def total(self) -> int:
+        return self.parameters + self.gradients + self.optimizer_state + self.activations
+
+
+def mlp_memory(sizes: Sequence[int], batch_size: int, optimizer_states: int = 2,
+               bytes_per_value: int = 4) -> MemoryBudget:
+    """Memory of a training step of an MLP with ReLU hidden layers, by formula.
+
+    - parameters: sum of n_in * n_out + n_out over the layers;
+    - gradients: one value per parameter;
+    - optimiser state: ``optimizer_states`` values per parameter (SGD 0, SGD with momentum 1,
+      Adam 2: the running mean and mean square of the gradient);
+    - activations saved for backward: the input batch (for the first ``dW``), each ReLU output
+      (used by the ReLU's own backward and as the next layer's input) and the log-softmax of the
+      logits (for the loss): batch_size * sum(sizes) values.
+    """
+    params = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return MemoryBudget(parameters=params * bytes_per_value, gradients=params * bytes_per_value,
+                        optimizer_state=optimizer_states * params * bytes_per_value,
+                        activations=batch_size * sum(sizes) * bytes_per_value)
+
+
+def _nbytes(tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def saved_activation_bytes(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                           loss_fn: Callable = F.cross_entropy) -> int:
+    """Bytes of the floating-point batch-sized tensors autograd saves for backward in one forward pass.
+
+    Each saved tensor passes through a ``saved_tensors_hooks`` pack hook; parameters (already
+    counted as parameters), the integer labels and scalars are left out, and a tensor saved by two
+    operations (a ReLU output is also the next layer's input) is counted once.
+    """
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        ptr = t.untyped_storage().data_ptr()
+        if t.is_floating_point() and t.ndim >= 2 and ptr not in params:
+            seen[ptr] = t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss_fn(model(x), y)
+    return sum(seen.values())
+
+
+def measured_memory(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+                    loss_fn: Callable = F.cross_entropy) -> MemoryBudget:
+    """Memory of one training step read off the actual tensors (runs one step on ``(x, y)``).
+
+    Optimiser state counts the per-parameter tensors (Adam's two moments), not scalar counters.
+    """
+    activations = saved_activation_bytes(model, x, y, loss_fn)
+    loss = loss_fn(model(x), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    params = list(model.parameters())
+    state = [t for s in optimizer.state.values() for t in s.values() if torch.is_tensor(t) and t.ndim > 0]
+    return MemoryBudget(parameters=_nbytes(params), gradients=_nbytes(p.grad for p in params if p.grad is not None),
+                        optimizer_state=_nbytes(state), activations=activations)

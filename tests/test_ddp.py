@@ -1,0 +1,61 @@
+"""The DDP script: deterministic sharding, and 2 processes (gloo) reach the single-process model."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.distributed as dist
+
+from lepton_helpers.ddp import global_batches, shard, single_process_reference
+from lepton_helpers.models import MLP
+
+
+@pytest.mark.parametrize("n,world_size", [(100, 1), (100, 2), (12, 3), (64, 4)])
+def test_shards_partition_the_global_batch(n, world_size):
+    rows = torch.cat([torch.arange(n)[shard(n, r, world_size)] for r in range(world_size)])
+    assert torch.equal(rows, torch.arange(n))
+
+
+def test_shard_rejects_uneven_splits_and_bad_ranks():
+    with pytest.raises(ValueError, match="multiple of 3"):
+        shard(100, 0, 3)
+    with pytest.raises(ValueError, match="rank"):
+        shard(100, 2, 2)
+
+
+def test_global_batches_are_reproducible_and_cycle_through_epochs():
+    x, y = torch.arange(30.0).view(10, 3), torch.arange(10)
+    a = [yb for _, yb in global_batches(x, y, global_batch=4, steps=5, seed=1)]
+    b = [yb for _, yb in global_batches(x, y, global_batch=4, steps=5, seed=1)]
+    assert len(a) == 5 and all(torch.equal(p, q) for p, q in zip(a, b))
+    assert len(set(torch.cat(a[:2]).tolist())) == 8  # one epoch (2 full batches) draws distinct rows
+    with pytest.raises(ValueError, match="larger"):
+        list(global_batches(x, y, global_batch=11, steps=1))
+
+
+@pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(), reason="this PyTorch has no gloo backend")
+def test_two_processes_reach_the_single_process_model(tmp_path):
+    steps, global_batch, lr, rows = 12, 100, 0.1, 1000  # 12 steps: more than one epoch of 10 batches
+    out = tmp_path / "ddp.pt"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           "-m", "lepton_helpers.ddp", "--device", "cpu", "--steps", str(steps), "--global-batch", str(global_batch),
+           "--lr", str(lr), "--train-rows", str(rows), "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 process(es), backend gloo" in done.stdout
+    ddp = torch.load(out, weights_only=True)
+    assert ddp["world_size"] == 2
+
+    from lepton_helpers.preprocessing import mnist_splits
+
+    splits = mnist_splits(device="cpu")
+    model, losses = single_process_reference(splits.x_train[:rows], splits.y_train[:rows], steps=steps,
+                                             global_batch=global_batch, lr=lr)
+    torch.manual_seed(0)
+    initial = MLP().state_dict()
+    for name, value in model.state_dict().items():
+        assert not torch.allclose(value, initial[name]), f"{name} did not train"
+        torch.testing.assert_close(ddp["state_dict"][name], value, rtol=0, atol=1e-6)
+    torch.testing.assert_close(torch.tensor(ddp["losses"]), torch.tensor(losses), rtol=0, atol=1e-5)
