@@ -1,0 +1,305 @@
+"""The notebooks in a real browser: JupyterLab 4 in headless Chromium, driven by playwright-python.
+
+What it proves, on the stack self-learners use (JupyterLab 4, ipywidgets 8):
+
+* notebook 02, run with the menu's Run > Run All Cells: every cell runs without an error (checked
+  in the notebook JupyterLab saves), the Lepton explorer appears, and moving its k and θ sliders
+  with the keyboard redraws the curves (the PNG's bytes change) and updates the readout (the new
+  k, θ and max slope k/4);
+* every notebook, opened with its stored outputs and a live kernel, renders every cell and figure
+  without a JavaScript error and without a widget placeholder ("Error displaying widget"). Only
+  notebook 02 is run in the browser: running all of them would take about as long as nbval, which
+  already runs every cell.
+
+JupyterLab serves a temporary copy of ``notebooks/`` (``LEPTON_DATA_DIR`` points at ``data/``) on
+127.0.0.1, a free port and a random token, with its own settings and workspaces, so the committed
+notebooks and the user's JupyterLab setup are never touched. Screenshots are saved in
+``screenshots/`` (gitignored; ``LEPTON_SCREENSHOTS`` names another folder).
+
+Needs Chromium and playwright-python; no browser is ever downloaded::
+
+    sudo apt-get install chromium                       # Debian/Ubuntu; or set LEPTON_CHROMIUM
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 pip install playwright
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lepton_helpers import nbtools
+
+ENABLE = ("sudo apt-get install chromium (or set LEPTON_CHROMIUM to a Chromium binary) and "
+          "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 pip install playwright")
+CHROMIUM = os.environ.get("LEPTON_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM:
+    pytest.skip(f"the browser test needs Chromium, which is not installed: {ENABLE}", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason=f"the browser test needs playwright-python: {ENABLE}")
+
+SCREENSHOTS = Path(os.environ.get("LEPTON_SCREENSHOTS", nbtools.ROOT / "screenshots"))
+EXPLORER_NOTEBOOK = "02_lepton_activation.ipynb"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+WIDGET_PLACEHOLDER = "Error displaying widget"
+SHA256_OF_IMAGE = """async img => {
+    const bytes = await (await fetch(img.src)).arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    return Array.from(digest, b => b.toString(16).padStart(2, "0")).join("");
+}"""
+RUN_ALL_TIMEOUT_MS = 300_000  # notebook 02 takes ~10 s alone; CI shares two cores with the kernel and the browser
+
+
+# ---------------------------------------------------------------- JupyterLab on loopback
+class JupyterLab:
+    """A JupyterLab server in a subprocess: ``url(path)`` opens a file, ``stop()`` ends it and its kernels."""
+
+    def __init__(self, root: Path, home: Path):
+        self.root, self.token, self.port = root, secrets.token_hex(16), _free_port()
+        settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True)
+        (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+        command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                   f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+                   f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
+                   f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
+                   "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI often run as root
+            command.append("--allow-root")
+        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+               "LEPTON_DATA_DIR": str(nbtools.ROOT / "data"), "LEPTON_DEVICE": "cpu"}
+        self.log = home / "jupyterlab.log"
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                            start_new_session=True)
+        self._wait_until_up(timeout=120)
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    def api(self, path: str, method: str = "GET"):
+        request = urllib.request.Request(self.url(f"api/{path}"), method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def _wait_until_up(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with code {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                self.api("status")
+                return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def shut_down_kernels(self) -> None:
+        for session in self.api("sessions"):
+            self.api(f"sessions/{session['id']}", method="DELETE")
+
+    def stop(self) -> None:
+        try:
+            self.shut_down_kernels()
+        except OSError:
+            pass  # the server is already gone
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # stuck in its shutdown: end it and anything it started
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab-root")
+    for path in nbtools.notebook_paths():
+        shutil.copy(path, root / path.name)
+    server = JupyterLab(root, tmp_path_factory.mktemp("lab-home"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+    lab.shut_down_kernels()
+
+
+@pytest.fixture
+def js_errors(page, lab) -> list[str]:
+    """The JavaScript errors the page reports from now on: uncaught exceptions and console errors.
+
+    Not counted: an image from another site that does not load (the Colab badge, offline in CI);
+    a resource of JupyterLab's own that fails to load is counted.
+    """
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        external = not message.location.get("url", "").startswith(lab.url())
+        if message.type == "error" and not (external and message.text.startswith("Failed to load resource")):
+            errors.append(f"console.error: {message.text} ({message.location.get('url')})")
+
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("console", on_console)
+    return errors
+
+
+def screenshot(page, name: str, locator=None) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    (locator or page).screenshot(path=str(path))
+    return path
+
+
+# ---------------------------------------------------------------- driving JupyterLab
+def open_notebook(page, lab: JupyterLab, name: str) -> None:
+    """Open a notebook in a fresh workspace and wait until its kernel is idle (widgets restored)."""
+    page.goto(lab.url(f"lab/tree/{name}?reset&token={lab.token}"))
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle")).wait_for()
+
+
+def menu(page, top: str, command: str) -> None:
+    """Click a menu of the menu bar, then its item that runs ``command`` (labels vary with the focus)."""
+    page.get_by_role("menuitem", name=top, exact=True).click()
+    page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
+
+
+def wait_until_no_cell_is_queued(page) -> None:
+    page.wait_for_function("!Array.from(document.querySelectorAll('.jp-InputPrompt'))"
+                           ".some(p => p.textContent.includes('[*]'))", timeout=RUN_ALL_TIMEOUT_MS)
+
+
+def save_and_read(page, lab: JupyterLab, name: str):
+    """File > Save Notebook, then the notebook as JupyterLab wrote it (the temporary copy)."""
+    path = lab.root / name
+    before = path.stat().st_mtime_ns
+    menu(page, "File", "docmanager:save")
+    deadline = time.monotonic() + 60
+    while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert path.stat().st_mtime_ns != before, "JupyterLab did not save the notebook"
+    time.sleep(0.5)  # let the write finish
+    return nbformat.read(path, as_version=4)
+
+
+def slider(explorer, description: str):
+    """The explorer's slider whose description is exactly ``description``."""
+    label = explorer.page.locator("label.widget-label", has_text=re.compile(rf"^{re.escape(description)}$"))
+    return explorer.locator(".widget-slider").filter(has=label)
+
+
+def readout_values(explorer) -> dict[str, float]:
+    """k, θ and max slope k/4 as the explorer's readout shows them."""
+    text = explorer.locator(".widget-html-content").text_content()
+    found = {name: re.search(pattern, text) for name, pattern in
+             (("k", r"\bk = (-?\d+\.\d+)"), ("θ", r"θ = (-?\d+\.\d+)"), ("slope", r"k/4 = (-?\d+\.\d+)"))}
+    assert all(found.values()), f"the readout does not show k, θ and k/4: {text!r}"
+    return {name: float(match.group(1)) for name, match in found.items()}
+
+
+def move(explorer, description: str, key: str, presses: int) -> float:
+    """Press an arrow key on a slider's focused handle; wait for the kernel's redraw; return the new value."""
+    before_image = explorer.locator("img").evaluate(SHA256_OF_IMAGE)
+    target = slider(explorer, description)
+    old = float(target.locator(".widget-readout").text_content())
+    handle = target.locator("[role=slider]")
+    handle.focus()
+    for _ in range(presses):
+        handle.press(key)
+    explorer.page.wait_for_function(
+        "([el, old]) => parseFloat(el.textContent) !== old", arg=[target.locator(".widget-readout").element_handle(), old])
+    new = float(target.locator(".widget-readout").text_content())
+    readout_key = "k" if description == "k" else "θ"
+    deadline = time.monotonic() + 60
+    while readout_values(explorer)[readout_key] != pytest.approx(new) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the kernel redraws, then sends the readout and the image
+    assert readout_values(explorer)[readout_key] == pytest.approx(new), "the readout did not follow the slider"
+    after_image = explorer.locator("img").evaluate(SHA256_OF_IMAGE)
+    assert after_image != before_image, f"moving {description} did not change the drawn curves"
+    return new
+
+
+# ---------------------------------------------------------------- the tests
+def test_explorer_sliders_redraw_the_curves(page, js_errors, lab, capsys):
+    start = time.monotonic()
+    open_notebook(page, lab, EXPLORER_NOTEBOOK)
+    menu(page, "Run", "runmenu:run-all")
+    explorer = page.locator(".lepton-explorer")
+    explorer.wait_for(timeout=RUN_ALL_TIMEOUT_MS)
+    wait_until_no_cell_is_queued(page)  # slider messages queue behind the cells still to run
+    sync_api.expect(explorer.locator(".widget-html-content")).to_contain_text("k/4 =")
+    shots = [screenshot(page, "02_after_run_all")]
+    explorer.scroll_into_view_if_needed()
+    first = readout_values(explorer)
+    shots.append(screenshot(page, "02_explorer_before", explorer))
+
+    k = move(explorer, "k", "ArrowRight", 5)
+    theta = move(explorer, "θ", "ArrowLeft", 3)
+    shown = readout_values(explorer)
+    assert k == pytest.approx(first["k"] + 0.5) and theta == pytest.approx(first["θ"] - 0.3)
+    assert shown == pytest.approx({"k": k, "θ": theta, "slope": round(k / 4, 3)})
+    shots.append(screenshot(page, "02_explorer_after", explorer))
+
+    saved = save_and_read(page, lab, EXPLORER_NOTEBOOK)
+    cells = [c for c in saved.cells if c.cell_type == "code" and c.source.strip()]
+    errors = [o for c in cells for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"a cell failed in the browser: {errors[0].ename}: {errors[0].evalue}"
+    assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1)), "not every cell ran"
+    assert not js_errors, "\n".join(js_errors)
+    assert WIDGET_PLACEHOLDER not in page.locator(".jp-Notebook").text_content()
+    with capsys.disabled():
+        print(f"\n{EXPLORER_NOTEBOOK} in the browser: {time.monotonic() - start:.0f} s; screenshots: "
+              + ", ".join(str(p) for p in shots))
+
+
+@pytest.mark.parametrize("path", nbtools.notebook_paths(), ids=lambda p: p.name)
+def test_notebook_renders_without_errors(page, js_errors, lab, path):
+    nb = nbformat.read(path, as_version=4)
+    shutil.copy(path, lab.root / path.name)  # the committed file, not a copy that an earlier test ran and saved
+    open_notebook(page, lab, path.name)
+    notebook = page.locator(".jp-Notebook")
+    figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    sync_api.expect(notebook.locator(".jp-Cell")).to_have_count(len(nb.cells))  # JupyterLab attaches cells lazily
+    sync_api.expect(notebook.locator(".jp-OutputArea-output img")).to_have_count(figures)
+    screenshot(page, path.stem)
+    assert WIDGET_PLACEHOLDER not in notebook.text_content()
+    assert not js_errors, "\n".join(js_errors)
