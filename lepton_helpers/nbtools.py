@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 TABLE_START, TABLE_END = "<!-- runtimes:start -->", "<!-- runtimes:end -->"
 RUNTIME_PREFIX = "**Run time:**"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def notebook_paths() -> list[Path]:
@@ -79,6 +80,10 @@ def sync_notebook(nb, name: str, table: str) -> None:
             cell.source = colab_setup_source()
         if cell.cell_type == "markdown":
             cell.source = _replace_table(cell.source, table, link_prefix="")
+        for output in cell.get("outputs", []):
+            # A stored widget view needs the widget's saved state, which is stripped below: JupyterLab
+            # would show "Error displaying widget: model not found". Its text/plain fallback stays.
+            output.get("data", {}).pop(WIDGET_VIEW, None)
     nb.metadata.pop("widgets", None)  # GitHub refuses to render widget metadata without its state
 
 

@@ -105,6 +105,8 @@ def test_every_exclusion_has_a_reason(nb_path):
 def test_in_sync_and_renderable_on_github(nb_path):
     nb = load(nb_path)
     assert "widgets" not in nb.metadata, "strip metadata.widgets (GitHub refuses it without state)"
+    views = [c for c in code_cells(nb) if any(nbtools.WIDGET_VIEW in o.get("data", {}) for o in c.outputs)]
+    assert not views, "a stored widget view cannot render without its state: run `python -m lepton_helpers.nbtools sync`"
     synced = copy.deepcopy(nb)
     nbtools.sync_notebook(synced, nb_path.name, nbtools.runtime_table(PATHS))
     assert [c.source for c in synced.cells] == [c.source for c in nb.cells], "run `python -m lepton_helpers.nbtools sync`"
