@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,12 +59,14 @@ def read_idx(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"IDX file not found: {path}. {RESTORE_HINT}")
+    compressed = path.suffix == ".gz"
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
+        with (gzip.open if compressed else open)(path, "rb") as f:
             raw = f.read()
-    except (OSError, EOFError) as err:  # gzip raises these for truncated or garbled archives
-        raise DataFileError(f"{path} is not a readable gzip file ({err}); it is truncated or corrupted. {RESTORE_HINT}") from err
+    except (OSError, EOFError, zlib.error) as err:  # what gzip raises for truncated or garbled archives
+        what = "a readable gzip archive" if compressed else "readable"
+        raise DataFileError(f"{path} is not {what} ({type(err).__name__}: {err}); it is truncated or corrupted. "
+                            f"{RESTORE_HINT}") from err
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise DataFileError(
             f"{path} does not start with an IDX header (expected 0x00 0x00 <type> <ndim>, got {raw[:4].hex(' ')}). "
@@ -188,7 +191,8 @@ def _load_full(data_dir: Path, download: bool) -> MNIST:
 def full_on_disk(data_dir: Path | None = None) -> bool:
     """True when the full MNIST has already been downloaded."""
     raw = (data_dir or find_data_dir()) / FULL / "MNIST" / "raw"
-    return all((raw / f).exists() for f in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"))
+    return all((raw / f).exists() for f in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
 
 
 def load_mnist(source: str = "bundled", *, verbose: bool = True) -> MNIST:

@@ -5,7 +5,8 @@
 * :func:`make_probe` is a linear probe (Alain and Bengio 2016): standardise, then multinomial
   logistic regression; a plain scikit-learn estimator (``fit``/``predict``/``score``);
 * :func:`probe_accuracies` fits one probe per feature set and returns the test accuracies;
-* :func:`top_k_accuracies` keeps the ``k`` best-scoring features for several ``k`` and probes each;
+* :func:`top_k_accuracies` keeps the ``k`` best-scoring features (``SelectKBest``) for several ``k``
+  and probes each;
 * :func:`load_or_train` gives notebook 05 the network that notebook 04 saves, or trains it.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.base import clone
+from sklearn.feature_selection import SelectKBest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -90,11 +92,11 @@ def probe_accuracies(train: Mapping[str, np.ndarray], y_train, test: Mapping[str
 
 def top_k_accuracies(scores, ks: Sequence[int], x_train: np.ndarray, y_train, x_test: np.ndarray, y_test,
                      probe=None) -> list[float]:
-    """For each ``k`` in ``ks``: test accuracy of a probe on the ``k`` features with the highest ``scores``.
+    """For each ``k`` in ``ks``: test accuracy of ``SelectKBest(k)`` on ``scores``, then a fresh ``probe``.
 
     ``scores`` has one number per column of ``x_train`` (higher = more useful), for example
-    ``f_classif``'s F values, mutual information, ``|weights|`` or permutation importances.
-    Ties keep the lower column index first.
+    ``f_classif``'s F values, mutual information, ``|weights|`` or permutation importances;
+    scikit-learn's ``SelectKBest`` keeps the ``k`` highest (on a tie, the later column).
     """
     scores = np.asarray(scores, dtype=float)
     if scores.shape != (x_train.shape[1],):
@@ -104,11 +106,12 @@ def top_k_accuracies(scores, ks: Sequence[int], x_train: np.ndarray, y_train, x_
                          "first, e.g. with sklearn.feature_selection.VarianceThreshold")
     if any(not 1 <= k <= len(scores) for k in ks):
         raise ValueError(f"every k must be between 1 and {len(scores)} (the number of features), got {list(ks)}")
-    order = np.argsort(-scores, kind="stable")
+    y_train, y_test = _labels(y_train), _labels(y_test)
+    _check_rows("scored", x_train, y_train, x_test, y_test)
     probe = make_probe() if probe is None else probe
-    train, test = {k: x_train[:, order[:k]] for k in ks}, {k: x_test[:, order[:k]] for k in ks}
-    accuracies = probe_accuracies(train, y_train, test, y_test, probe)
-    return [accuracies[k] for k in ks]
+    given = lambda X, y: scores  # SelectKBest's score function: the scores computed beforehand
+    return [float(make_pipeline(SelectKBest(given, k=k), clone(probe)).fit(x_train, y_train).score(x_test, y_test))
+            for k in ks]
 
 
 def load_or_train(path: str | Path, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int = 10,

@@ -100,7 +100,9 @@ class SimpleSGD(_SimpleOptimizer):
 
     def update(self, p, grad, state, group):
         if group["momentum"]:
-            velocity = state.setdefault("velocity", torch.zeros_like(p))
+            if "velocity" not in state:
+                state["velocity"] = torch.zeros_like(p)
+            velocity = state["velocity"]
             momentum_update(p, grad, velocity, group["lr"], group["momentum"])
         else:
             sgd_update(p, grad, group["lr"])

@@ -88,8 +88,9 @@ def corrupt(x: torch.Tensor, y: torch.Tensor, *, n_nan: int = 20, n_out_of_range
     carry it (duplicates are appended at the end as copies of earlier rows).
     """
     n_problems = n_nan + n_out_of_range + n_bad_labels
-    if min(n_nan, n_out_of_range, n_bad_labels, n_duplicates) < 0 or n_problems > len(x):
-        raise ValueError(f"cannot plant {n_problems} problems in {len(x)} rows; use smaller counts (>= 0)")
+    if min(n_nan, n_out_of_range, n_bad_labels, n_duplicates) < 0 or n_problems + n_duplicates > len(x):
+        raise ValueError(f"cannot plant {n_problems} problems and copy {n_duplicates} other rows in {len(x)} rows; "
+                         "use smaller counts (>= 0)")
     rng = np.random.default_rng(random_state)
     rows = rng.permutation(len(x))
     nan_rows, range_rows, label_rows = np.split(rows[:n_problems], [n_nan, n_nan + n_out_of_range])

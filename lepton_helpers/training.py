@@ -109,8 +109,12 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epoch
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if patience is not None and val is None:
-        raise ValueError("early stopping (patience) needs a validation set: pass val=(x_val, y_val)")
+    if patience is not None and (val is None or not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"early stopping needs patience >= 1 (got {patience!r}) and a validation set "
+                         "(pass val=(x_val, y_val))")
+    is_plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    if is_plateau and val is None:
+        raise ValueError("ReduceLROnPlateau steps on the validation loss: pass val=(x_val, y_val)")
     torch.manual_seed(seed)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     batches = TensorBatches(x_train, y_train, batch_size, seed=seed)
@@ -125,13 +129,12 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epoch
             bar.set_postfix(val_acc=f"{val_acc:.4f}")
         history.seconds.append(time.perf_counter() - start)
         if scheduler is not None:
-            is_plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
             scheduler.step(history.val_loss[-1]) if is_plateau else scheduler.step()
         if patience is not None:
-            if history.val_loss[-1] < best:
+            if history.val_loss[-1] < best:  # a NaN loss is never an improvement
                 best, history.best_epoch = history.val_loss[-1], epoch + 1
                 best_state = copy.deepcopy(model.state_dict())
-            elif epoch + 1 - history.best_epoch >= patience:
+            elif epoch + 1 - (history.best_epoch or 0) >= patience:
                 break
     bar.close()
     if best_state is not None:

@@ -75,7 +75,16 @@ def test_truncated_file_names_the_file_and_the_fix(copy_of_bundled):
 def test_cut_gzip_archive_is_reported(copy_of_bundled):
     path = copy_of_bundled / "t10k-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:50_000])
-    with pytest.raises(DataFileError, match=r"t10k-images-idx3-ubyte\.gz is not a readable gzip"):
+    with pytest.raises(DataFileError, match=r"t10k-images-idx3-ubyte\.gz is not a readable gzip archive"):
+        read_idx(path)
+
+
+def test_garbled_gzip_stream_is_reported(copy_of_bundled):
+    path = copy_of_bundled / "t10k-images-idx3-ubyte.gz"
+    garbled = bytearray(path.read_bytes())
+    garbled[200:264] = b"\xff" * 64  # inside the deflate stream: zlib itself fails
+    path.write_bytes(bytes(garbled))
+    with pytest.raises(DataFileError, match=r"not a readable gzip archive \(error: .*truncated or corrupted"):
         read_idx(path)
 
 

@@ -24,3 +24,24 @@ def test_check_function_runs_the_learners_code(capsys):
     assert not check_function(broken, lambda x: x, inputs, hint="h")
     assert "KeyError" in capsys.readouterr().out
     assert not check_function(lambda x: None, lambda x: x, inputs, hint="h")
+
+
+def test_a_check_never_raises_on_odd_answers(capsys):
+    inputs = [(torch.tensor([1.0, 2.0]),)]
+    assert not check_function(lambda x: "abc", lambda x: x, inputs, hint="h")
+    assert "expected a number or array, got str" in capsys.readouterr().out
+    assert not check("abc", 3.0, hint="h")
+    assert "got str" in capsys.readouterr().out
+
+
+def test_nan_where_a_number_is_expected_is_named(capsys):
+    assert not check(torch.tensor([1.0, float("nan")]), torch.tensor([1.0, 2.0]), hint="h")
+    assert "NaN" in capsys.readouterr().out
+
+
+def test_the_reference_is_computed_before_the_learners_code_runs(capsys):
+    def in_place_double(x):
+        return x.mul_(2)
+
+    assert not check_function(in_place_double, lambda x: x + 0, [(torch.tensor([1.0, 2.0]),)], hint="h")
+    assert "wrong result" in capsys.readouterr().out

@@ -31,6 +31,8 @@ def test_clean_finds_exactly_what_was_planted(mnist):
 def test_corrupt_rejects_impossible_counts(mnist):
     with pytest.raises(ValueError, match="cannot plant"):
         corrupt(mnist.train_images[:10], mnist.train_labels[:10], n_nan=20)
+    with pytest.raises(ValueError, match="copy 30 other rows in 50 rows"):  # 50 problems fit, their copies do not
+        corrupt(mnist.train_images[:50], mnist.train_labels[:50])
 
 
 def test_normalizer_uses_training_statistics_only():

@@ -60,3 +60,24 @@ def test_parameter_groups_spare_biases_and_lepton_shape():
     assert shape and shape <= {id(p) for p in no_decay["params"]}
     assert all(p.ndim == 2 for p in decay["params"]) and no_decay["weight_decay"] == 0
     assert len(decay["params"]) + len(no_decay["params"]) == len(list(model.parameters()))
+
+
+def test_early_stopping_survives_a_loss_that_is_nan_from_the_start(small):
+    x, y, xv, yv = small
+    model = MLP()
+    with torch.no_grad():
+        model.head.bias.fill_(float("nan"))
+    history = fit(model, x[:200], y[:200], epochs=6, val=(xv, yv), patience=2, progress=False)
+    assert len(history.val_loss) == 2 and history.best_epoch is None
+
+
+def test_impossible_settings_are_refused_before_training(small):
+    x, y, xv, yv = small
+    model = MLP()
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match="validation loss"):
+        fit(model, x, y, scheduler=plateau, progress=False)
+    with pytest.raises(ValueError, match="patience >= 1"):
+        fit(model, x, y, val=(xv, yv), patience=0, progress=False)
+    with pytest.raises(ValueError, match="validation set"):
+        fit(model, x, y, patience=3, progress=False)
