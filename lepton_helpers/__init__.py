@@ -10,7 +10,7 @@ module             what it holds                                                
 ``batches``        in-memory mini-batches and the ``DataLoader`` path                 01, 03, 08
 ``activation``     the Lepton activation (function and ``nn.Module``)                02
 ``models``         the articles' MLP                                                  02
-``widgets``        the k/θ slider explorer and the static family of curves            02
+``widgets``        the slider explorers' base, the k/θ explorer, the static curves    02
 ``backprop``       forward and backward written out; the articles' rule               03
 ``training``       the training loop ``fit``, evaluation, parameter groups            03
 ``layerwise``      greedy layer-wise and local-loss training                          04

@@ -27,6 +27,7 @@ from torch import nn
 
 from .models import MLP
 from .training import History
+from .widgets import SliderPicture
 
 
 # ---------------------------------------------------------------- the update rules
@@ -153,7 +154,7 @@ def compare_with_torch(make_ours: Callable[[nn.Module], torch.optim.Optimizer],
 
 
 # ---------------------------------------------------------------- exploring a precomputed sweep
-class SweepExplorer:
+class SweepExplorer(SliderPicture):
     """Sliders over a grid of finished training runs, keyed ``(learning rate, momentum)``.
 
     The figure shows the selected run's validation accuracy per epoch over all the others (grey)
@@ -180,15 +181,8 @@ class SweepExplorer:
                                                  value=self.lrs[len(self.lrs) // 2], description="lr")
         self.momentum_slider = widgets.SelectionSlider(options=[(f"{mu:g}", mu) for mu in self.momenta],
                                                        value=self.momenta[0], description="momentum")
-        self.readout = widgets.HTML()
-        self.image = widgets.Image(format="png")
-        self.box = widgets.VBox([widgets.HBox([self.lr_slider, self.momentum_slider]), self.readout, self.image])
         self._pngs: dict[tuple[float, float], bytes] = {}
-        for slider in (self.lr_slider, self.momentum_slider):
-            slider.observe(self._on_change, names="value")
-        self.redraw()
-
-    def _on_change(self, _change: dict) -> None:
+        self._assemble(self.lr_slider, self.momentum_slider)
         self.redraw()
 
     def redraw(self) -> None:
@@ -222,11 +216,6 @@ class SweepExplorer:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
         return buffer.getvalue()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.box)
 
 
 def _frame(column: int, row: int):

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .evaluation import accuracy_ci
@@ -131,6 +133,27 @@ ARTICLES = Recipe(epochs=10, batch_size=100, lr=1e-3, weight_decay=0.0, one_cycl
 """The articles' recipe in these terms: Adam (AdamW without decay) at 1e-3, batch 100, 10 epochs."""
 
 
+@dataclass
+class RecipeParts:
+    """What a :class:`Recipe` trains a model with: the arguments ``fit`` and ``train_epoch`` take."""
+
+    optimizer: torch.optim.Optimizer
+    batch_scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    loss_fn: Callable
+    augment: RandomAffine | None
+
+
+def recipe_parts(recipe: Recipe, model: nn.Module, n_train: int, *, fill: float = 0.0, seed: int = 0) -> RecipeParts:
+    """AdamW (no decay on biases), the one-cycle schedule over ``recipe.epochs`` epochs of ``n_train``
+    samples, label-smoothed cross-entropy and the batch augmentation, as ``recipe`` says."""
+    optimizer = torch.optim.AdamW(parameter_groups(model, recipe.weight_decay), lr=recipe.lr)
+    steps = recipe.epochs * -(-n_train // recipe.batch_size)
+    schedule = (torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=steps, pct_start=0.2)
+                if recipe.one_cycle else None)
+    augment = RandomAffine(recipe.degrees, recipe.scale, recipe.shift, fill, seed) if recipe.augment else None
+    return RecipeParts(optimizer, schedule, partial(F.cross_entropy, label_smoothing=recipe.label_smoothing), augment)
+
+
 def train_recipe(recipe: Recipe, x: torch.Tensor, y: torch.Tensor, *, fill: float = 0.0,
                  val: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0, progress: bool = True,
                  desc: str = "recipe") -> tuple[MLP, History]:
@@ -142,16 +165,12 @@ def train_recipe(recipe: Recipe, x: torch.Tensor, y: torch.Tensor, *, fill: floa
     """
     torch.manual_seed(seed)
     model = MLP((784, 128, 64, 10), "relu").to(x.device)
-    optimizer = torch.optim.AdamW(parameter_groups(model, recipe.weight_decay), lr=recipe.lr)
-    steps = recipe.epochs * -(-len(x) // recipe.batch_size)
-    schedule = (torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=steps, pct_start=0.2)
-                if recipe.one_cycle else None)
-    augment = (RandomAffine(recipe.degrees, recipe.scale, recipe.shift, fill, seed) if recipe.augment else None)
+    parts = recipe_parts(recipe, model, len(x), fill=fill, seed=seed)
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema_decay))
            if recipe.ema_decay is not None else None)
-    history = fit(model, x, y, epochs=recipe.epochs, batch_size=recipe.batch_size, optimizer=optimizer, val=val,
-                  batch_scheduler=schedule, loss_fn=partial(F.cross_entropy, label_smoothing=recipe.label_smoothing),
-                  seed=seed, progress=progress, desc=desc, augment=augment,
+    history = fit(model, x, y, epochs=recipe.epochs, batch_size=recipe.batch_size, optimizer=parts.optimizer,
+                  val=val, batch_scheduler=parts.batch_scheduler, loss_fn=parts.loss_fn, seed=seed, progress=progress,
+                  desc=desc, augment=parts.augment,
                   after_step=None if ema is None else partial(ema.update_parameters, model))
     if ema is not None:
         model.load_state_dict(ema.module.state_dict())

@@ -5,7 +5,8 @@ The explorer draws with Matplotlib's Agg renderer into PNG bytes and swaps them 
 does not flicker (the browser replaces one image by the next, nothing is cleared first), why it
 is fast (one figure is kept; axes, labels and legends are rendered once and cached, and a move
 redraws only the curves over that background), and why it behaves the same on ipywidgets 7.7
-(Colab) and 8.x (JupyterLab 4, VS Code), whose ``Output`` widgets differ.
+(Colab) and 8.x (JupyterLab 4, VS Code), whose ``Output`` widgets differ. :class:`SliderPicture`
+holds that plumbing for every explorer of the collection (notebook 06's ``optim.SweepExplorer`` too).
 """
 
 from __future__ import annotations
@@ -49,7 +50,35 @@ def _tangent(k: float, theta: float) -> tuple[list[float], list[float]]:
     return [theta - half_width, theta + half_width], [0.0, 1.0]
 
 
-class ActivationExplorer:
+class SliderPicture:
+    """Base of the collection's explorers: sliders, a readout line, and a picture that :meth:`redraw`
+    renders into PNG bytes in an ``ipywidgets.Image`` on every slider move.
+
+    Subclasses create their sliders, call :meth:`_assemble` with them, and implement :meth:`redraw`.
+    Display one by making it the last expression of a cell (or ``display(explorer.box)``).
+    """
+
+    def _assemble(self, *sliders: widgets.Widget) -> None:
+        """Lay out the sliders over the readout and the image (``self.box``), and redraw on every move."""
+        self.readout = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        self.box = widgets.VBox([widgets.HBox(list(sliders)), self.readout, self.image])
+        for slider in sliders:
+            slider.observe(self._on_change, names="value")
+
+    def _on_change(self, _change: dict) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        raise NotImplementedError
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.box)
+
+
+class ActivationExplorer(SliderPicture):
     """Sliders for k and theta; f and f' side by side, redrawn on every slider move.
 
     Attributes:
@@ -77,14 +106,10 @@ class ActivationExplorer:
         self.theta_slider = widgets.FloatSlider(value=theta, min=-theta_max, max=theta_max, step=0.1,
                                                 description="θ", readout_format=".1f", continuous_update=True,
                                                 style=style)
-        self.readout = widgets.HTML()
-        self.image = widgets.Image(format="png")
-        self.box = widgets.VBox([widgets.HBox([self.k_slider, self.theta_slider]), self.readout, self.image])
+        self._assemble(self.k_slider, self.theta_slider)
         self.box.add_class("lepton-explorer")
         self.x = _grid()
         self._build_figure(dpi)
-        for slider in (self.k_slider, self.theta_slider):
-            slider.observe(self._on_change, names="value")
         self.redraw()
 
     def _build_figure(self, dpi: int) -> None:
@@ -122,9 +147,6 @@ class ActivationExplorer:
             self._backgrounds[top] = canvas.copy_from_bbox(self.figure.bbox)
         canvas.restore_region(self._backgrounds[top])
 
-    def _on_change(self, _change: dict) -> None:
-        self.redraw()
-
     def redraw(self) -> None:
         """Update the curves, the marked steepest point and the readout for the sliders' values.
 
@@ -152,11 +174,6 @@ class ActivationExplorer:
         buffer = io.BytesIO()
         PIL.Image.fromarray(np.asarray(self.figure.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.box)
 
 
 def plot_lepton_family(ks: tuple[float, ...] = (0.5, 1, 2, 5, 50), thetas: tuple[float, ...] = (-2, 0, 2),

@@ -1,10 +1,13 @@
 """The benchmark's pieces on tiny inputs: formulas, time-to-accuracy logic, the printed report (never a time)."""
 
+from dataclasses import replace
+
 import pytest
 
 from lepton_helpers import benchmark
-from lepton_helpers.benchmark import (achieved_gflops, articles_samples_per_second, helpers_samples_per_second,
-                                      time_to_accuracy)
+
+from lepton_helpers.benchmark import (BENCHMARK_RECIPE, achieved_gflops, articles_samples_per_second,
+                                      helpers_samples_per_second, time_to_accuracy)
 
 
 def test_achieved_gflops_is_steps_per_second_times_step_flops():
@@ -22,13 +25,13 @@ def tiny():
 
 
 def test_time_to_accuracy_stops_at_the_target(tiny):
-    result = time_to_accuracy(*tiny, target=0.6, max_epochs=5, augment=False)
+    result = time_to_accuracy(*tiny, target=0.6, recipe=replace(BENCHMARK_RECIPE, epochs=5, augment=False))
     assert result.reached and result.test_acc[-1] >= 0.6 and all(a < 0.6 for a in result.test_acc[:-1])
     assert result.epochs == len(result.test_acc) <= 5 and result.seconds > 0
 
 
 def test_time_to_accuracy_reports_an_unreached_target(tiny):
-    result = time_to_accuracy(*tiny, target=1.01, max_epochs=2)
+    result = time_to_accuracy(*tiny, target=1.01, recipe=replace(BENCHMARK_RECIPE, epochs=2))
     assert not result.reached and result.epochs == 2 and len(result.test_acc) == 2
     assert "random affine" in result.recipe
 

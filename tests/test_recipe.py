@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from lepton_helpers.preprocessing import Normalizer
+from lepton_helpers.models import MLP
 from lepton_helpers.recipe import (ARTICLES, RandomAffine, Recipe, ablation, affine_theta, background,
-                                   format_ablation, train_recipe, warp)
+                                   format_ablation, recipe_parts, train_recipe, warp)
 
 ZERO, ONE = torch.zeros(3), torch.ones(3)
 
@@ -88,3 +89,17 @@ def test_ablation_variants_switch_one_thing_each(small):
                     fill=fill, progress=False)
     assert [r.name for r in rows] == ["best recipe", "without augmentation"] and all(0.5 < r.val_acc < 1 for r in rows)
     assert "+0.00" in format_ablation(rows, n_val=len(yv)).splitlines()[1]
+
+
+def test_recipe_parts_follow_the_recipe():
+    model = MLP()
+    parts = recipe_parts(Recipe(epochs=2, batch_size=100, lr=0.01), model, n_train=1000, fill=-0.4)
+    lrs = []
+    for _ in range(20):  # 2 epochs x 10 batches: the one-cycle peak comes after 20% of the steps
+        lrs.append(parts.optimizer.param_groups[0]["lr"])
+        parts.optimizer.step()
+        parts.batch_scheduler.step()
+    assert max(lrs) == pytest.approx(0.01, rel=0.05) and lrs.index(max(lrs)) in (3, 4)
+    assert parts.augment.fill == -0.4 and parts.loss_fn.keywords["label_smoothing"] == 0.1
+    plain = recipe_parts(ARTICLES, model, n_train=1000)
+    assert plain.batch_scheduler is None and plain.augment is None and plain.loss_fn.keywords["label_smoothing"] == 0
