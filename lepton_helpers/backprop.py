@@ -93,7 +93,7 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, 
     ``log_softmax`` subtracts the row maximum before exponentiating, so large logits cannot overflow.
     """
     log_p = torch.log_softmax(logits, dim=1)
-    loss = -log_p[torch.arange(len(y)), y].mean()
+    loss = -log_p[torch.arange(len(y), device=y.device), y].mean()
     onehot = torch.nn.functional.one_hot(y, logits.shape[1]).to(logits.dtype)
     return loss, (log_p.exp() - onehot) / len(y)
 

@@ -6,9 +6,10 @@ Usage (from anywhere the package is installed)::
     python -m lepton_helpers.benchmark --quick    # tiny sizes, to check that it runs
 
 It prints, measured in one run: samples per second of the articles' per-sample ``DataLoader``
-recipe and of the helpers' in-memory loop (same model, same batch size), their ratio, the
-matrix-multiply bound (the measured ``torch.mm`` rate against the rate the loop achieves), and the
-time the helpers' loop takes to reach 97% test accuracy on MNIST-10k. Timings depend on the
+recipe, of the standard ``DataLoader`` over in-memory tensors and of the helpers' in-memory loop
+(same model, same batch size), the helpers' ratio to the articles', the matrix-multiply bound (the
+measured ``torch.mm`` rate against the rate the loop achieves), and the time the helpers' loop
+takes to reach 97% test accuracy on MNIST-10k. Timings depend on the
 machine and on whatever else runs on it; nothing here asserts one.
 """
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from .articles import articles_loader, articles_train
-from .batches import TensorBatches
+from .batches import TensorBatches, dataloader
 from .env import get_device
 from .models import MLP, count_parameters
 from .profiling import linear_sizes, matmul_gflops, synchronize, training_step_flops
@@ -52,6 +53,17 @@ def articles_samples_per_second(images: torch.Tensor, labels: torch.Tensor, batc
     return len(images) / (time.perf_counter() - start)
 
 
+def _samples_per_second(batches, n: int, device: torch.device, epochs: int, seed: int) -> float:
+    """Train the benchmark's MLP (Adam) for ``epochs`` passes over ``batches`` of ``n`` samples; samples per second."""
+    model = _model(device, seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        train_epoch(model, batches, optimizer)
+    synchronize(device)
+    return epochs * n / (time.perf_counter() - start)
+
+
 def helpers_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
                                seed: int = 0) -> float:
     """Training samples per second of the helpers' loop: ``train_epoch`` over in-memory ``TensorBatches``.
@@ -59,14 +71,18 @@ def helpers_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int
     ``x`` (N x 784, already normalised) and ``y`` stay on their device; the model (same MLP and
     Adam as the articles) is put there too.
     """
-    model = _model(x.device, seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batches = TensorBatches(x, y, batch_size, seed=seed)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        train_epoch(model, batches, optimizer)
-    synchronize(x.device)
-    return epochs * len(x) / (time.perf_counter() - start)
+    return _samples_per_second(TensorBatches(x, y, batch_size, seed=seed), len(x), x.device, epochs, seed)
+
+
+def dataloader_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
+                                  seed: int = 0) -> float:
+    """Training samples per second of the standard path: a ``DataLoader`` over a ``TensorDataset``.
+
+    The same tensors, model and loop as :func:`helpers_samples_per_second`, but the ``DataLoader``
+    fetches ``dataset[i]`` one sample at a time and stacks them (``default_collate``): what is left of
+    the articles' cost once their per-sample PIL transforms are gone.
+    """
+    return _samples_per_second(dataloader(x, y, batch_size, seed=seed), len(x), x.device, epochs, seed)
 
 
 def compiled_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
@@ -175,8 +191,10 @@ def main(argv: list[str] | None = None) -> None:
 
     print("\n1. Input pipeline (training samples per second, one epoch each, Adam)")
     slow = articles_samples_per_second(mnist.train_images[:n_articles], mnist.train_labels[:n_articles], b, device=device)
+    standard = dataloader_samples_per_second(splits.x_train[:n_helpers], splits.y_train[:n_helpers], b)
     fast = helpers_samples_per_second(splits.x_train[:n_helpers], splits.y_train[:n_helpers], b)
     print(f"   articles' recipe (per-sample PIL + ToTensor + Normalize, DataLoader): {slow:9,.0f} samples/s ({n_articles:,} samples)")
+    print(f"   standard path (in-memory TensorDataset, DataLoader):                 {standard:9,.0f} samples/s ({n_helpers:,} samples)")
     print(f"   helpers' loop (in-memory TensorBatches + train_epoch):                {fast:9,.0f} samples/s ({n_helpers:,} samples)")
     print(f"   ratio: {fast / slow:.1f}x (target on a 2-core CPU: >= 8x)")
 

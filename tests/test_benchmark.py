@@ -7,7 +7,7 @@ import pytest
 from lepton_helpers import benchmark
 
 from lepton_helpers.benchmark import (BENCHMARK_RECIPE, achieved_gflops, articles_samples_per_second,
-                                      helpers_samples_per_second, time_to_accuracy)
+                                      dataloader_samples_per_second, helpers_samples_per_second, time_to_accuracy)
 
 
 def test_achieved_gflops_is_steps_per_second_times_step_flops():
@@ -39,12 +39,13 @@ def test_time_to_accuracy_reports_an_unreached_target(tiny):
 def test_throughputs_are_positive(mnist, tiny):
     assert articles_samples_per_second(mnist.train_images[:200], mnist.train_labels[:200], 50) > 0
     assert helpers_samples_per_second(tiny[0][:200], tiny[1][:200], 50, epochs=2) > 0
+    assert dataloader_samples_per_second(tiny[0][:200], tiny[1][:200], 50) > 0
 
 
 def test_quick_run_prints_every_figure(capsys):
     benchmark.main(["--quick", "--batch-size", "50"])
     out = capsys.readouterr().out
-    assert "batch size 50" in out and out.count("samples/s") == 2
-    for expected in ("ratio:", "forward", "GFLOP/s", "of the peak", "Time to 97% test accuracy", "recipe:"):
+    assert "batch size 50" in out and out.count("samples/s") == 3
+    for expected in ("articles' recipe", "standard path", "helpers' loop", "ratio:", "forward", "GFLOP/s", "of the peak", "Time to 97% test accuracy", "recipe:"):
         assert expected in out, f"missing {expected!r} in:\n{out}"
     assert "NOT reached within the cap of 1 epochs" in out or "reached 9" in out
