@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -116,3 +119,19 @@ def test_in_sync_and_renderable_on_github(nb_path):
 def test_readme_table_in_sync():
     text = (nbtools.ROOT / "README.md").read_text()
     assert nbtools.runtime_table(PATHS) in text, "run `python -m lepton_helpers.nbtools sync`"
+
+
+def _cpu_capability(env: dict[str, str]) -> str:
+    code = "import torch; print(torch.backends.cpu.get_cpu_capability())"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_notebooks_are_checked_with_other_rounding():
+    """The kernels nbval starts inherit ATEN_CPU_CAPABILITY (tests/conftest.py), so they run other
+    CPU kernels than the machine's best, which wrote the stored outputs (nbtools run)."""
+    inherited = _cpu_capability(dict(os.environ))
+    native = _cpu_capability({k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"})
+    if native == "DEFAULT" == inherited:
+        pytest.skip("this CPU has only PyTorch's plain kernels: the check runs with the stored run's rounding")
+    assert inherited != native, f"notebook kernels would use {native}, the kernels that wrote the stored outputs"
