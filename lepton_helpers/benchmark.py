@@ -20,12 +20,13 @@ import time
 from dataclasses import dataclass, field, replace
 
 import torch
+from torch import nn
 
 from .articles import articles_loader, articles_train
 from .batches import TensorBatches, dataloader
 from .env import get_device
 from .models import MLP, count_parameters
-from .profiling import linear_sizes, matmul_gflops, synchronize, training_step_flops
+from .profiling import matmul_gflops, synchronize, training_step_flops
 from .recipe import Recipe, background, recipe_parts
 from .training import evaluate, train_epoch
 
@@ -53,10 +54,10 @@ def articles_samples_per_second(images: torch.Tensor, labels: torch.Tensor, batc
     return len(images) / (time.perf_counter() - start)
 
 
-def _samples_per_second(batches, n: int, device: torch.device, epochs: int, seed: int) -> float:
-    """Train the benchmark's MLP (Adam) for ``epochs`` passes over ``batches`` of ``n`` samples; samples per second."""
-    model = _model(device, seed)
+def _samples_per_second(model: nn.Module, batches, n: int, epochs: int) -> float:
+    """Train ``model`` (Adam, lr 1e-3) for ``epochs`` passes over ``batches`` of ``n`` samples; samples per second."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    device = next(model.parameters()).device
     start = time.perf_counter()
     for _ in range(epochs):
         train_epoch(model, batches, optimizer)
@@ -71,7 +72,7 @@ def helpers_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int
     ``x`` (N x 784, already normalised) and ``y`` stay on their device; the model (same MLP and
     Adam as the articles) is put there too.
     """
-    return _samples_per_second(TensorBatches(x, y, batch_size, seed=seed), len(x), x.device, epochs, seed)
+    return _samples_per_second(_model(x.device, seed), TensorBatches(x, y, batch_size, seed=seed), len(x), epochs)
 
 
 def dataloader_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
@@ -82,7 +83,7 @@ def dataloader_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: 
     fetches ``dataset[i]`` one sample at a time and stacks them (``default_collate``): what is left of
     the articles' cost once their per-sample PIL transforms are gone.
     """
-    return _samples_per_second(dataloader(x, y, batch_size, seed=seed), len(x), x.device, epochs, seed)
+    return _samples_per_second(_model(x.device, seed), dataloader(x, y, batch_size, seed=seed), len(x), epochs)
 
 
 def compiled_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
@@ -93,23 +94,14 @@ def compiled_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: in
     GPU); later steps reuse them. Raises whatever ``torch.compile`` raises where it is unsupported.
     """
     model = torch.compile(_model(x.device, seed))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    start = time.perf_counter()
-    train_epoch(model, [(x[:batch_size], y[:batch_size])], optimizer)
-    synchronize(x.device)
-    first = time.perf_counter() - start
+    first = 1 / _samples_per_second(model, [(x[:batch_size], y[:batch_size])], 1, 1)  # one step, counted as 1
     batches = TensorBatches(x, y, batch_size, seed=seed, drop_last=True)  # one shape: no recompilation
-    start = time.perf_counter()
-    for _ in range(epochs):
-        train_epoch(model, batches, optimizer)
-    synchronize(x.device)
-    return first, epochs * len(batches) * batch_size / (time.perf_counter() - start)
+    return first, _samples_per_second(model, batches, len(batches) * batch_size, epochs)
 
 
 def achieved_gflops(samples_per_second: float, batch_size: int, sizes=SIZES) -> float:
     """The matrix-multiply rate (GFLOP/s) a loop achieves: steps per second x FLOPs per step."""
-    layers = list(zip(sizes[:-1], sizes[1:]))
-    return samples_per_second / batch_size * training_step_flops(layers, batch_size).total / 1e9
+    return samples_per_second / batch_size * training_step_flops(sizes, batch_size).total / 1e9
 
 
 # ---------------------------------------------------------------- time to accuracy
@@ -199,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"   ratio: {fast / slow:.1f}x (target on a 2-core CPU: >= 8x)")
 
     print("\n2. Matrix-multiply bound")
-    flops = training_step_flops(linear_sizes(model), b)
+    flops = training_step_flops(SIZES, b)
     n = 256 if args.quick else 1024
     peak = matmul_gflops(n, device=device)
     loop = achieved_gflops(fast, b)

@@ -26,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .layerwise import backprop
 from .models import MLP
+from .training import predict_logits
 
 
 def layer_names(model: MLP) -> list[str]:
@@ -33,7 +34,6 @@ def layer_names(model: MLP) -> list[str]:
     return [f"hidden {i + 1}" for i in range(len(model.hidden))] + ["output"]
 
 
-@torch.no_grad()
 def layer_features(model: MLP, x: torch.Tensor, batch_size: int = 4096) -> dict[str, np.ndarray]:
     """Every hidden layer's output (after its activation) and the logits, as float32 NumPy arrays.
 
@@ -49,15 +49,11 @@ def layer_features(model: MLP, x: torch.Tensor, batch_size: int = 4096) -> dict[
         return lambda module, inputs, output: captured[name].append(output.detach().cpu())
 
     handles = [m.register_forward_hook(recorder(n)) for m, n in zip(modules, captured)]
-    was_training = model.training
     try:
-        model.eval()
-        for start in range(0, len(x), batch_size):
-            model(x[start:start + batch_size])
+        predict_logits(model, x, batch_size)
     finally:
         for handle in handles:
             handle.remove()
-        model.train(was_training)
     return {name: torch.cat(chunks).numpy() for name, chunks in captured.items()}
 
 

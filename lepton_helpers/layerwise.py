@@ -12,8 +12,9 @@ The articles' "hierarchical learning", made precise in the two ways the literatu
   Greedy Learning"): every layer has its head and its own loss, all trained at once; each layer
   sees a *detached* input, so no gradient crosses from one layer into the one below.
 
-Both reuse :func:`~lepton_helpers.training.fit` and :func:`~lepton_helpers.training.train_epoch`,
-and return a :class:`LayerwiseResult` whose ``history`` has one entry per pass over the training
+Greedy training runs each stage with :func:`~lepton_helpers.training.fit`; local losses step with
+:func:`~lepton_helpers.training.train_epoch` (``fit`` validates one classifier, not one per layer). Both
+return a :class:`LayerwiseResult` whose ``history`` has one entry per pass over the training
 data, so it can be drawn next to ordinary end-to-end training with
 :func:`~lepton_helpers.plots.plot_histories`.
 """
@@ -126,7 +127,8 @@ def greedy_layerwise(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *
     Every parameter of the returned model can learn again (nothing stays frozen).
     Same ``seed``, same data, same device: same result.
     """
-    _check_epochs(epochs_per_layer=epochs_per_layer, finetune_epochs=finetune_epochs)
+    _check_count("epochs_per_layer", epochs_per_layer)
+    _check_count("finetune_epochs", finetune_epochs, minimum=0)
     heads = make_heads(model, seed)
     stages, layer_acc = [], []
     for index in range(len(model.hidden)):
@@ -135,8 +137,6 @@ def greedy_layerwise(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *
         stages.append(history)
         if val is not None:
             layer_acc.append(history.val_acc[-1])
-        freeze(model.hidden[index])
-        freeze(heads[index])
     for module in (model, *heads):
         module.requires_grad_(True)
     if finetune_epochs:
@@ -178,7 +178,7 @@ def local_losses(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *, ep
     as one optimiser per layer. ``history.train_loss`` is the summed local loss;
     ``history.val_acc`` the classifier's (last head's) accuracy.
     """
-    _check_epochs(epochs=epochs)
+    _check_count("epochs", epochs)
     _check_data(model, x_train, y_train)
     heads = make_heads(model, seed)
     net = LocalLossNet(model, heads).requires_grad_(True)
@@ -204,15 +204,9 @@ def backprop(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs
              lr: float = 1e-3, val: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
              progress: bool = True) -> History:
     """Ordinary end-to-end training with the same arguments as the layer-wise functions (the baseline)."""
-    _check_epochs(epochs=epochs)
     _check_data(model, x_train, y_train)
     return fit(model, x_train, y_train, epochs=epochs, batch_size=batch_size, lr=lr, val=val, seed=seed,
                progress=progress, desc="end-to-end backprop, epoch")
-
-
-def multiply_adds(sizes: Sequence[int]) -> int:
-    """Multiply-adds of one forward pass of one sample through Linear layers of these sizes."""
-    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 def _concatenate(histories: Sequence[History]) -> History:
@@ -248,8 +242,6 @@ def _check_data(model: MLP, x: torch.Tensor, y: torch.Tensor) -> None:
                          "move the model with model.to(x.device)")
 
 
-def _check_epochs(**counts: int) -> None:
-    for name, value in counts.items():
-        lowest = 0 if name == "finetune_epochs" else 1
-        if not isinstance(value, int) or value < lowest:
-            raise ValueError(f"{name} must be an int >= {lowest}, got {value!r}")
+def _check_count(name: str, value: int, minimum: int = 1) -> None:
+    if not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")

@@ -14,7 +14,6 @@ momentum) with two sliders: moving a slider only picks another stored run, so it
 from __future__ import annotations
 
 import copy
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import ipywidgets as widgets
@@ -213,9 +212,8 @@ class SweepExplorer(SliderPicture):
         i, j = self.momenta.index(momentum), self.lrs.index(lr)
         ax_grid.add_patch(_frame(j, i))
         fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-        return buffer.getvalue()
+        fig.canvas.draw()
+        return self.png(fig)
 
 
 def _frame(column: int, row: int):

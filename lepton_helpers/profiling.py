@@ -15,11 +15,6 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def linear_sizes(model: nn.Module) -> list[tuple[int, int]]:
-    """``(in_features, out_features)`` of every ``nn.Linear`` in ``model``, in order."""
-    return [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, nn.Linear)]
-
-
 # ---------------------------------------------------------------- FLOPs
 @dataclass(frozen=True)
 class StepFlops:
@@ -33,18 +28,22 @@ class StepFlops:
         return self.forward + self.backward
 
 
-def training_step_flops(layers: Sequence[tuple[int, int]], batch_size: int) -> StepFlops:
-    """FLOPs of forward + backward through a stack of linear layers for one mini-batch.
+def training_step_flops(sizes: Sequence[int], batch_size: int) -> StepFlops:
+    """FLOPs of forward + backward for one mini-batch through linear layers of these ``sizes``
+    (``(784, 128, 64, 10)``: three layers), whose input needs no gradient.
 
     A linear layer ``Y = X W^T + b`` with ``X`` of shape (B, n_in) and ``W`` of shape (n_out, n_in)
     costs B * n_in * n_out multiply-adds, 2 * B * n_in * n_out FLOPs. Backward needs two products of
     the same size: ``dW = dY^T X`` for the weights and ``dX = dY W`` for the layer's input. The first
-    layer's input is the data, which needs no gradient, so autograd skips its ``dX``: backward is
-    a little under 2x forward. Bias adds, activations and the loss are O(B * n_out), negligible.
+    layer's input is the data (or a frozen layer's output), which needs no gradient, so autograd
+    skips its ``dX``: backward is a little under 2x forward. Bias adds, activations and the loss are
+    O(B * n_out), negligible.
     """
-    if batch_size < 1 or not layers:
-        raise ValueError(f"need at least one layer and batch_size >= 1, got {len(layers)} layers, {batch_size}")
-    per_layer = [2 * batch_size * n_in * n_out for n_in, n_out in layers]
+    sizes = tuple(sizes)
+    if batch_size < 1 or len(sizes) < 2:
+        raise ValueError(f"need at least one layer (two sizes) and batch_size >= 1, got sizes {sizes}, "
+                         f"batch_size {batch_size}")
+    per_layer = [2 * batch_size * n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
     return StepFlops(forward=sum(per_layer), backward=sum(per_layer) + sum(per_layer[1:]))
 
 

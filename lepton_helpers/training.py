@@ -38,9 +38,10 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) ->
     """The model's outputs for ``x``, computed in eval mode without gradients, in chunks."""
     was_training = model.training
     model.eval()
-    out = torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-    model.train(was_training)
-    return out
+    try:
+        return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    finally:
+        model.train(was_training)
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable = F.cross_entropy) -> tuple[float, float]:

@@ -72,6 +72,13 @@ class SliderPicture:
     def redraw(self) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def png(figure: Figure) -> bytes:
+        """What ``figure``'s canvas shows now, as PNG bytes (fast zlib level: this is sent, not stored)."""
+        buffer = io.BytesIO()
+        PIL.Image.fromarray(np.asarray(figure.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
@@ -165,15 +172,9 @@ class ActivationExplorer(SliderPicture):
         self._restore_background(_axis_top(peak))
         for artist in self._moving:
             self.figure.draw_artist(artist)
-        self.image.value = self.png()
+        self.image.value = self.png(self.figure)
         self.readout.value = (f"<b>k</b> = {k:.2f} &nbsp;·&nbsp; <b>θ</b> = {theta:.2f} &nbsp;·&nbsp; "
                               f"max slope k/4 = {peak:.3f} (at x = θ)")
-
-    def png(self) -> bytes:
-        """What the canvas shows now, as PNG bytes (fast zlib level: this is sent, not stored)."""
-        buffer = io.BytesIO()
-        PIL.Image.fromarray(np.asarray(self.figure.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
 
 
 def plot_lepton_family(ks: tuple[float, ...] = (0.5, 1, 2, 5, 50), thetas: tuple[float, ...] = (-2, 0, 2),

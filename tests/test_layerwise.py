@@ -7,7 +7,7 @@ from torch import nn
 
 from lepton_helpers.batches import TensorBatches
 from lepton_helpers.layerwise import (LayerwiseResult, LocalLossNet, backprop, freeze, greedy_layerwise,
-                                      layer_inputs, local_losses, make_heads, multiply_adds, stage_model, train_layer)
+                                      layer_inputs, local_losses, make_heads, stage_model, train_layer)
 from lepton_helpers.models import MLP
 from lepton_helpers.preprocessing import mnist_splits
 from lepton_helpers.training import evaluate
@@ -171,10 +171,6 @@ def test_freeze():
     layer(torch.ones(1, 3)).sum().backward()
     freeze(layer)
     assert all(not p.requires_grad and p.grad is None for p in layer.parameters())
-
-
-def test_multiply_adds():
-    assert multiply_adds((784, 128, 64, 10)) == 784 * 128 + 128 * 64 + 64 * 10
 
 
 @pytest.mark.parametrize("call, error, message", [

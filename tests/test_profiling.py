@@ -3,12 +3,12 @@ import torch
 import torch.nn.functional as F
 
 from lepton_helpers.models import MLP
-from lepton_helpers.profiling import (best_seconds, counted_flops, linear_sizes, matmul_gflops, measured_memory,
+from lepton_helpers.profiling import (best_seconds, counted_flops, matmul_gflops, measured_memory,
                                       mlp_memory, saved_activation_bytes, training_step_flops)
 
 
 def test_step_flops_of_the_articles_mlp_by_hand():
-    flops = training_step_flops([(784, 128), (128, 64), (64, 10)], batch_size=100)
+    flops = training_step_flops((784, 128, 64, 10), batch_size=100)
     assert flops.forward == 2 * 100 * (784 * 128 + 128 * 64 + 64 * 10) == 21_836_800
     # weight gradients (as forward) + input gradients of every layer but the first
     assert flops.backward == flops.forward + 2 * 100 * (128 * 64 + 64 * 10) == 23_603_200
@@ -20,14 +20,14 @@ def test_step_flops_match_pytorchs_flop_counter(sizes, batch):
     model = MLP(sizes)
     x, y = torch.randn(batch, sizes[0]), torch.randint(0, sizes[-1], (batch,))
     counted = counted_flops(lambda: F.cross_entropy(model(x), y).backward())
-    assert counted == training_step_flops(linear_sizes(model), batch).total
+    assert counted == training_step_flops(sizes, batch).total
 
 
 def test_step_flops_reject_bad_input():
     with pytest.raises(ValueError, match="batch_size"):
-        training_step_flops([(4, 2)], 0)
+        training_step_flops((4, 2), 0)
     with pytest.raises(ValueError, match="layer"):
-        training_step_flops([], 10)
+        training_step_flops((784,), 10)
 
 
 @pytest.mark.parametrize("optimizer,states", [(lambda p: torch.optim.Adam(p), 2), (lambda p: torch.optim.SGD(p, lr=0.1), 0),
