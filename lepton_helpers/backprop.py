@@ -159,26 +159,28 @@ def max_abs_difference(a: Sequence[Layer], b: Sequence[Layer]) -> float:
                for layer_a, layer_b in zip(a, b) for name, ta in layer_a.tensors().items())
 
 
-@torch.no_grad()
 def gradient_descent(layers: Sequence[Layer], x: torch.Tensor, y: torch.Tensor, *, lr: float = 0.5,
                      epochs: int = 300, gradients: Callable = loss_and_gradients) -> list[float]:
     """Full-batch gradient descent in place, with the hand-written gradients; the loss before each step.
 
     Every parameter moves by ``-lr * gradient``; k is then kept at or above :data:`K_MIN`.
     ``gradients(layers, x, y) -> (loss, grads)`` can be swapped for another rule (notebook 03
-    trains with the articles' rule this way, to show that it does not minimise the loss).
+    trains with the articles' rule this way, to show that it does not minimise the loss); the rule
+    runs with autograd enabled, so one built on :func:`autograd_gradients` works too. Only the
+    update itself runs under ``no_grad``.
     """
     if not (lr > 0 and epochs >= 1):
         raise ValueError(f"need lr > 0 and epochs >= 1, got lr={lr!r}, epochs={epochs!r}")
     losses = []
     for _ in range(epochs):
         loss, grads = gradients(layers, x, y)
-        losses.append(loss)
-        for layer, grad in zip(layers, grads):
-            for name, g in grad.tensors().items():
-                getattr(layer, name).sub_(lr * g)
-            if layer.k is not None:
-                layer.k.clamp_(min=K_MIN)
+        losses.append(float(loss))
+        with torch.no_grad():
+            for layer, grad in zip(layers, grads):
+                for name, g in grad.tensors().items():
+                    getattr(layer, name).sub_(lr * g)
+                if layer.k is not None:
+                    layer.k.clamp_(min=K_MIN)
     return losses
 
 
@@ -188,7 +190,7 @@ def predict(layers: Sequence[Layer], x: torch.Tensor) -> torch.Tensor:
 
 
 def case_study_data(n_samples: int = 100, n_features: int = 10, n_classes: int = 5, test_size: float = 0.2,
-                    random_state: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+                    seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """The articles' case study as data: 100 samples x 10 features, 5 classes, a stratified 80/20 split.
 
     The articles give no data, so scikit-learn's ``make_classification`` draws a table of that
@@ -197,9 +199,9 @@ def case_study_data(n_samples: int = 100, n_features: int = 10, n_classes: int =
     """
     x, y = make_classification(n_samples=n_samples, n_features=n_features, n_informative=6, n_redundant=2,
                                n_classes=n_classes, n_clusters_per_class=1, class_sep=1.5,
-                               random_state=random_state)
+                               random_state=seed)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, stratify=y,
-                                                        random_state=random_state)
+                                                        random_state=seed)
     scaler = StandardScaler().fit(x_train)
     as_x = lambda a: torch.from_numpy(scaler.transform(a)).to(torch.float64)
     as_y = lambda a: torch.from_numpy(np.asarray(a, dtype=np.int64))

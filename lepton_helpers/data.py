@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .project import COLAB_CLONE_DIR
+from .env import COLAB_CLONE_DIR
 
 DATA_ENV_VAR = "LEPTON_DATA_DIR"
 BUNDLED = "mnist-10k"
@@ -168,8 +168,14 @@ def read_mnist_folder(folder: str | Path, source: str = "custom") -> MNIST:
                 f"{folder}: the {split} images {images.shape} and labels {labels.shape} do not match "
                 f"(expected (N, rows, cols) and (N,)). {RESTORE_HINT}"
             )
+        if images.dtype != np.uint8 or not np.issubdtype(labels.dtype, np.integer):
+            raise DataFileError(
+                f"{folder}: the {split} images are {images.dtype} and the labels {labels.dtype}; MNIST-format "
+                "images are unsigned bytes (0-255) and labels integers. Converting would change the data "
+                f"(floats in [0, 1] would become zeros), so save them as bytes first. {RESTORE_HINT}"
+            )
     x_tr, y_tr, x_te, y_te = (torch.from_numpy(a.copy()) for a in arrays)
-    return MNIST(x_tr.to(torch.uint8), y_tr.to(torch.int64), x_te.to(torch.uint8), y_te.to(torch.int64), source)
+    return MNIST(x_tr, y_tr.to(torch.int64), x_te, y_te.to(torch.int64), source)
 
 
 def _load_full(data_dir: Path, download: bool) -> MNIST:
@@ -183,7 +189,7 @@ def _load_full(data_dir: Path, download: bool) -> MNIST:
         raise RuntimeError(
             f"Full MNIST is not available in {root} and could not be downloaded ({type(err).__name__}: {err}). "
             "Offline, use load_mnist('bundled') (MNIST-10k, always here); with a network, run "
-            "`python -m lepton_helpers.prefetch` once."
+            "`python -m lepton_helpers.course.prefetch` once."
         ) from err
     return MNIST(train.data, train.targets.long(), test.data, test.targets.long(), "full")
 

@@ -37,11 +37,12 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-# absolute imports, so that torchrun can also start this file by its path (lepton_helpers/ddp.py)
-from lepton_helpers.batches import TensorBatches
-from lepton_helpers.env import get_device
+from lepton_helpers.env import get_device, seeded
 from lepton_helpers.models import MLP
 from lepton_helpers.preprocessing import mnist_splits
+
+# absolute imports, so that torchrun can also start this file by its path (lepton_helpers/ddp.py)
+from lepton_helpers.training import TensorBatches
 
 
 def shard(n: int, rank: int, world_size: int) -> slice:
@@ -91,8 +92,8 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int, glo
 def single_process_reference(x: torch.Tensor, y: torch.Tensor, *, steps: int, global_batch: int, lr: float,
                              seed: int = 0) -> tuple[MLP, list[float]]:
     """The same training in one process on whole global batches: what DDP must reproduce."""
-    torch.manual_seed(seed)
-    model = MLP().to(x.device)
+    with seeded(seed):
+        model = MLP().to(x.device)
     return model, train(model, x, y, steps=steps, global_batch=global_batch, lr=lr, seed=seed)
 
 
@@ -130,8 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         splits = mnist_splits(device=device)
         x, y = splits.x_train[:args.train_rows], splits.y_train[:args.train_rows]
-        torch.manual_seed(args.seed)
-        model = MLP().to(device)
+        with seeded(args.seed):
+            model = MLP().to(device)
         wrapped = model
         if distributed:  # DDP averages the gradients across processes during backward()
             wrapped = nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)

@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, check_scalar, validate_data
 
-from .env import get_device
+from .env import get_device, seeded
 from .models import MLP
 from .training import fit, parameter_groups, predict_logits
 
@@ -97,9 +97,7 @@ class LeptonClassifier(ClassifierMixin, BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         x_train = torch.from_numpy(X).to(self.device_)
         y_train = torch.from_numpy(y_index.astype(np.int64)).to(self.device_)
-        # a private random stream: fitting does not move the caller's global torch generator
-        with torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else []):
-            torch.manual_seed(seed)
+        with seeded(seed):  # a private random stream: fitting does not move the caller's global generator
             self.model_ = MLP((X.shape[1], *hidden, len(self.classes_)), self.activation).to(self.device_)
             optimizer = torch.optim.AdamW(parameter_groups(self.model_, self.weight_decay), lr=self.learning_rate)
             self.history_ = fit(self.model_, x_train, y_train, epochs=self.epochs, batch_size=self.batch_size,
@@ -110,7 +108,7 @@ class LeptonClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, _flatten_images(X), dtype=np.float32, reset=False)
         logits = predict_logits(self.model_, torch.from_numpy(X).to(self.device_))
-        return torch.log_softmax(logits.double(), dim=1).cpu()
+        return torch.log_softmax(logits.cpu().double(), dim=1)  # to the CPU first: MPS has no float64
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape ``(n, len(classes_))``, columns in the order of ``classes_``."""

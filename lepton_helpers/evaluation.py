@@ -13,6 +13,7 @@ model's confidence be trusted.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -37,7 +38,7 @@ def accuracy_ci(correct: int, n: int, confidence: float = 0.95, method: str = "w
     interval (stays inside [0, 1] and is accurate even near 100%, which is where good models
     live); ``method="normal"`` is the textbook ``p ± z·sqrt(p(1-p)/n)`` (Wald), shown for comparison.
     """
-    if not (isinstance(n, int) and n > 0 and 0 <= correct <= n):
+    if not (isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 and 0 <= correct <= n):
         raise ValueError(f"need 0 <= correct <= n and n > 0 (counts), got correct={correct!r}, n={n!r}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), e.g. 0.95, got {confidence!r}")

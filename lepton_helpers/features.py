@@ -6,14 +6,12 @@
   logistic regression; a plain scikit-learn estimator (``fit``/``predict``/``score``);
 * :func:`probe_accuracies` fits one probe per feature set and returns the test accuracies;
 * :func:`top_k_accuracies` keeps the ``k`` best-scoring features (``SelectKBest``) for several ``k``
-  and probes each;
-* :func:`load_or_train` gives notebook 05 the network that notebook 04 saves, or trains it.
+  and probes each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,8 +21,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .layerwise import backprop
 from .models import MLP
 from .training import predict_logits
 
@@ -57,7 +53,7 @@ def layer_features(model: MLP, x: torch.Tensor, batch_size: int = 4096) -> dict[
     return {name: torch.cat(chunks).numpy() for name, chunks in captured.items()}
 
 
-def make_probe(C: float = 0.1, max_iter: int = 1000, tol: float = 1e-4, random_state: int = 0) -> Pipeline:
+def make_probe(C: float = 0.1, max_iter: int = 1000, tol: float = 1e-4, seed: int = 0) -> Pipeline:
     """A linear probe: ``StandardScaler`` then multinomial ``LogisticRegression`` (L2, strength ``1/C``).
 
     Standardising puts every feature on one scale, so one ``C`` suits pixels and hidden units
@@ -66,7 +62,7 @@ def make_probe(C: float = 0.1, max_iter: int = 1000, tol: float = 1e-4, random_s
     if not C > 0:
         raise ValueError(f"C (inverse regularisation strength) must be > 0, got {C}")
     return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter, tol=tol,
-                                                              random_state=random_state))
+                                                              random_state=seed))
 
 
 def probe_accuracies(train: Mapping[str, np.ndarray], y_train, test: Mapping[str, np.ndarray], y_test,
@@ -108,40 +104,6 @@ def top_k_accuracies(scores, ks: Sequence[int], x_train: np.ndarray, y_train, x_
     given = lambda X, y: scores  # SelectKBest's score function: the scores computed beforehand
     return [float(make_pipeline(SelectKBest(given, k=k), clone(probe)).fit(x_train, y_train).score(x_test, y_test))
             for k in ks]
-
-
-def load_or_train(path: str | Path, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int = 10,
-                  lr: float = 1e-3, batch_size: int = 100, seed: int = 0, progress: bool = True) -> tuple[MLP, bool]:
-    """The default 784-128-64-10 ReLU MLP trained end to end with this recipe: loaded if saved, else trained.
-
-    A checkpoint at ``path`` is used only if it was saved by :func:`save_trained` with the same
-    recipe and training-set size (loaded with ``weights_only=True``, so it cannot run code);
-    otherwise the network is trained here with :func:`~lepton_helpers.layerwise.backprop` and
-    saved. Returns ``(model on x_train's device, loaded)``.
-    """
-    recipe = _recipe(len(x_train), epochs, lr, batch_size, seed)
-    try:
-        model, extra = load_checkpoint(path, device=x_train.device)
-        if extra.get("recipe") == recipe and model.sizes == (784, 128, 64, 10) and model.activation == "relu":
-            return model, True
-    except (FileNotFoundError, CheckpointError):
-        pass
-    torch.manual_seed(seed)
-    model = MLP().to(x_train.device)
-    backprop(model, x_train, y_train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress)
-    save_trained(model, path, len(x_train), epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
-    return model.eval(), False
-
-
-def save_trained(model: MLP, path: str | Path, n_train: int, *, epochs: int = 10, lr: float = 1e-3,
-                 batch_size: int = 100, seed: int = 0) -> Path:
-    """Save ``model`` with the recipe it was trained with, for :func:`load_or_train` (atomic write)."""
-    return save_checkpoint(model, path, recipe=_recipe(n_train, epochs, lr, batch_size, seed))
-
-
-def _recipe(n_train: int, epochs: int, lr: float, batch_size: int, seed: int) -> dict:
-    return {"trainer": "backprop", "n_train": n_train, "epochs": epochs, "lr": lr, "batch_size": batch_size,
-            "seed": seed}
 
 
 def _labels(y) -> np.ndarray:

@@ -16,7 +16,7 @@ Greedy training runs each stage with :func:`~lepton_helpers.training.fit`; local
 :func:`~lepton_helpers.training.train_epoch` (``fit`` validates one classifier, not one per layer). Both
 return a :class:`LayerwiseResult` whose ``history`` has one entry per pass over the training
 data, so it can be drawn next to ordinary end-to-end training with
-:func:`~lepton_helpers.plots.plot_histories`.
+:func:`~lepton_helpers.pictures.plot_histories`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .batches import TensorBatches
+from .env import check_count, seeded
 from .models import MLP
-from .training import History, evaluate, fit, train_epoch
+from .training import History, TensorBatches, evaluate, fit, train_epoch
 
 
 @dataclass
@@ -75,8 +75,7 @@ def make_heads(model: MLP, seed: int = 0) -> list[nn.Linear]:
     """One linear head per hidden layer (seeded), the last being ``model.head`` itself."""
     _check_model(model)
     device = model.head.weight.device
-    with torch.random.fork_rng(devices=[]):  # seed the CPU generator here only; the caller's stream is restored
-        torch.random.default_generator.manual_seed(seed)
+    with seeded(seed):
         aux = [nn.Linear(block[0].out_features, model.head.out_features).to(device) for block in model.hidden[:-1]]
     return [*aux, model.head]
 
@@ -127,8 +126,8 @@ def greedy_layerwise(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *
     Every parameter of the returned model can learn again (nothing stays frozen).
     Same ``seed``, same data, same device: same result.
     """
-    _check_count("epochs_per_layer", epochs_per_layer)
-    _check_count("finetune_epochs", finetune_epochs, minimum=0)
+    epochs_per_layer = check_count("epochs_per_layer", epochs_per_layer)
+    finetune_epochs = check_count("finetune_epochs", finetune_epochs, minimum=0)
     heads = make_heads(model, seed)
     stages, layer_acc = [], []
     for index in range(len(model.hidden)):
@@ -178,7 +177,7 @@ def local_losses(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *, ep
     as one optimiser per layer. ``history.train_loss`` is the summed local loss;
     ``history.val_acc`` the classifier's (last head's) accuracy.
     """
-    _check_count("epochs", epochs)
+    epochs = check_count("epochs", epochs)
     _check_data(model, x_train, y_train)
     heads = make_heads(model, seed)
     net = LocalLossNet(model, heads).requires_grad_(True)
@@ -200,7 +199,7 @@ def local_losses(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *, ep
     return LayerwiseResult(model, heads, history, layer_acc)
 
 
-def backprop(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int = 10, batch_size: int = 100,
+def end_to_end(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int = 10, batch_size: int = 100,
              lr: float = 1e-3, val: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
              progress: bool = True) -> History:
     """Ordinary end-to-end training with the same arguments as the layer-wise functions (the baseline)."""
@@ -241,7 +240,3 @@ def _check_data(model: MLP, x: torch.Tensor, y: torch.Tensor) -> None:
         raise ValueError(f"the data is on {x.device} but the model on {model.head.weight.device}; "
                          "move the model with model.to(x.device)")
 
-
-def _check_count(name: str, value: int, minimum: int = 1) -> None:
-    if not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")

@@ -7,26 +7,20 @@ groups of :func:`~lepton_helpers.training.parameter_groups`. :func:`compare_with
 of them beside its ``torch.optim`` counterpart and reports how far apart they are after each step
 (in float64: zero, or a few units of rounding).
 
-:class:`SweepExplorer` shows a grid of runs that were trained beforehand (learning rate x
-momentum) with two sliders: moving a slider only picks another stored run, so it stays fast.
+The explorer of a learning rate x momentum sweep is :class:`~lepton_helpers.pictures.SweepExplorer`.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 
-import ipywidgets as widgets
-import numpy as np
 import torch
 import torch.nn.functional as F
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from torch import nn
 
+from .env import seeded
 from .models import MLP
-from .training import History
-from .widgets import SliderPicture
 
 
 # ---------------------------------------------------------------- the update rules
@@ -136,8 +130,8 @@ def compare_with_torch(make_ours: Callable[[nn.Module], torch.optim.Optimizer],
     between any parameter of the two copies: all zeros (or ~1e-16) when the optimisers agree.
     """
     generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    ours = MLP((6, 8, 3), activation="lepton-learnable").double()
+    with seeded(seed):
+        ours = MLP((6, 8, 3), activation="lepton-learnable").double()
     theirs = copy.deepcopy(ours)
     optimizers = make_ours(ours), make_theirs(theirs)
     differences = []
@@ -150,84 +144,3 @@ def compare_with_torch(make_ours: Callable[[nn.Module], torch.optim.Optimizer],
             optimizer.step()
         differences.append(max((a - b).abs().max().item() for a, b in zip(ours.parameters(), theirs.parameters())))
     return differences
-
-
-# ---------------------------------------------------------------- exploring a precomputed sweep
-class SweepExplorer(SliderPicture):
-    """Sliders over a grid of finished training runs, keyed ``(learning rate, momentum)``.
-
-    The figure shows the selected run's validation accuracy per epoch over all the others (grey)
-    and the grid's final accuracies as a heat map with the selection framed. It is drawn with
-    Matplotlib's Agg renderer into PNG bytes in an ``ipywidgets.Image`` (no ``Output`` widget), each
-    picture once and then cached, so the view works the same on ipywidgets 7.7 (Colab) and 8.
-
-    Attributes:
-        lr_slider, momentum_slider: ``SelectionSlider`` widgets over the grid's values.
-        image: the ``Image`` widget; readout: an ``HTML`` line with the selected run's numbers.
-        box: the container to display (or make the explorer the last expression of a cell).
-    """
-
-    def __init__(self, runs: Mapping[tuple[float, float], History], lrs: Sequence[float],
-                 momenta: Sequence[float], dpi: int = 72):
-        missing = [(lr, mu) for lr in lrs for mu in momenta if (lr, mu) not in runs]
-        if missing:
-            raise ValueError(f"no run for (lr, momentum) = {missing[0]}: the sweep must cover the whole grid")
-        if any(not runs[key].val_acc for key in runs):
-            raise ValueError("every run needs a validation accuracy per epoch: train them with fit(..., val=...)")
-        self.runs, self.lrs, self.momenta, self.dpi = runs, list(lrs), list(momenta), dpi
-        self.final = np.array([[100 * runs[lr, mu].val_acc[-1] for lr in self.lrs] for mu in self.momenta])
-        self.lr_slider = widgets.SelectionSlider(options=[(f"{lr:g}", lr) for lr in self.lrs],
-                                                 value=self.lrs[len(self.lrs) // 2], description="lr")
-        self.momentum_slider = widgets.SelectionSlider(options=[(f"{mu:g}", mu) for mu in self.momenta],
-                                                       value=self.momenta[0], description="momentum")
-        self._pngs: dict[tuple[float, float], bytes] = {}
-        self._assemble(self.lr_slider, self.momentum_slider)
-        self.redraw()
-
-    def redraw(self) -> None:
-        """Show the run the sliders select (rendered on first view, then taken from the cache)."""
-        key = (self.lr_slider.value, self.momentum_slider.value)
-        if key not in self._pngs:
-            self._pngs[key] = self.render(*key)
-        self.image.value = self._pngs[key]
-        acc = self.runs[key].val_acc
-        self.readout.value = (f"<b>lr</b> = {key[0]:g} &nbsp;·&nbsp; <b>momentum</b> = {key[1]:g} &nbsp;·&nbsp; "
-                              f"validation accuracy after {len(acc)} epochs: {100 * acc[-1]:.1f}%")
-
-    def render(self, lr: float, momentum: float) -> bytes:
-        """The picture for one grid point, as PNG bytes."""
-        fig = Figure(figsize=(9, 3.2), dpi=self.dpi)
-        FigureCanvasAgg(fig)
-        ax_curve, ax_grid = fig.subplots(1, 2)
-        for key, history in self.runs.items():
-            epochs = range(1, len(history.val_acc) + 1)
-            selected = key == (lr, momentum)
-            ax_curve.plot(epochs, [100 * a for a in history.val_acc], color="C3" if selected else "0.8",
-                          lw=2.5 if selected else 1, zorder=3 if selected else 1, marker="o" if selected else None)
-        ax_curve.set(xlabel="epoch", ylabel="validation accuracy (%)", ylim=(0, 100),
-                     xticks=range(1, max(len(h.val_acc) for h in self.runs.values()) + 1),
-                     title=f"lr = {lr:g}, momentum = {momentum:g} (red); the others grey")
-        ax_curve.grid(alpha=0.3)
-        draw_heatmap(ax_grid, self.final, self.lrs, self.momenta)
-        i, j = self.momenta.index(momentum), self.lrs.index(lr)
-        ax_grid.add_patch(_frame(j, i))
-        fig.tight_layout()
-        fig.canvas.draw()
-        return self.png(fig)
-
-
-def _frame(column: int, row: int):
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="C3", lw=3)
-
-
-def draw_heatmap(ax, values: np.ndarray, lrs: Sequence[float], momenta: Sequence[float]) -> None:
-    """Final validation accuracy (%) per (momentum row, learning-rate column), each cell labelled."""
-    ax.imshow(values, cmap="viridis", vmin=max(0.0, float(values.min())), vmax=100, aspect="auto", origin="lower")
-    for (i, j), value in np.ndenumerate(values):
-        ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=8,
-                color="black" if value > values.min() + 0.6 * (100 - values.min()) else "white")
-    ax.set(xticks=range(len(lrs)), xticklabels=[f"{lr:g}" for lr in lrs], yticks=range(len(momenta)),
-           yticklabels=[f"{mu:g}" for mu in momenta], xlabel="learning rate", ylabel="momentum",
-           title="final validation accuracy (%)")

@@ -66,8 +66,8 @@ def clean(x: torch.Tensor, y: torch.Tensor, n_classes: int = 10, value_range: tu
     out_of_range = ((flat < low) | (flat > high)).any(dim=1) & ~nan_row
     keep = ~(bad_label | nan_row)
     x_kept = x[keep].clamp(low, high)
-    dup = torch.from_numpy(duplicate_mask(x_kept))
-    kept_idx = torch.nonzero(keep).flatten()[~dup].numpy()
+    dup = torch.from_numpy(duplicate_mask(x_kept.cpu())).to(x.device)  # hashing rows needs them in host memory
+    kept_idx = torch.nonzero(keep).flatten()[~dup].cpu().numpy()
     report = CleaningReport(
         rows_in=len(x),
         invalid_labels=int(bad_label.sum()),
@@ -81,7 +81,7 @@ def clean(x: torch.Tensor, y: torch.Tensor, n_classes: int = 10, value_range: tu
 
 
 def corrupt(x: torch.Tensor, y: torch.Tensor, *, n_nan: int = 20, n_out_of_range: int = 20,
-            n_bad_labels: int = 10, n_duplicates: int = 30, random_state: int = 0):
+            n_bad_labels: int = 10, n_duplicates: int = 30, seed: int = 0):
     """A float copy of ``(x, y)`` with known problems planted in distinct rows, for practice.
 
     Returns ``(x_bad, y_bad, planted)`` where ``planted`` maps each problem to the row indices that
@@ -91,7 +91,7 @@ def corrupt(x: torch.Tensor, y: torch.Tensor, *, n_nan: int = 20, n_out_of_range
     if min(n_nan, n_out_of_range, n_bad_labels, n_duplicates) < 0 or n_problems + n_duplicates > len(x):
         raise ValueError(f"cannot plant {n_problems} problems and copy {n_duplicates} other rows in {len(x)} rows; "
                          "use smaller counts (>= 0)")
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(seed)
     rows = rng.permutation(len(x))
     nan_rows, range_rows, label_rows = np.split(rows[:n_problems], [n_nan, n_nan + n_out_of_range])
     x_bad = torch.as_tensor(x, dtype=torch.float32).clone()
@@ -123,7 +123,8 @@ class Normalizer:
     kind: str
 
     @classmethod
-    def fit(cls, x_train: torch.Tensor, kind: str = "standard") -> "Normalizer":
+    def from_training(cls, x_train: torch.Tensor, kind: str = "standard") -> "Normalizer":
+        """The normaliser whose statistics come from ``x_train`` (and only from it: no test data leaks in)."""
         x_train = torch.as_tensor(x_train, dtype=torch.float64)
         if kind == "standard":
             shift, scale = x_train.mean().item(), x_train.std().item()
@@ -140,7 +141,7 @@ class Normalizer:
 
 
 # ---------------------------------------------------------------- splitting
-def stratified_split(y, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), random_state: int = 0):
+def stratified_split(y, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0):
     """Indices ``(train, val, test)`` that partition ``range(len(y))`` with each class in proportion.
 
     Two calls of scikit-learn's ``train_test_split(stratify=...)``: first the test part off the
@@ -152,10 +153,10 @@ def stratified_split(y, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     idx = np.arange(len(y))
     n_val, n_test = (round(f * len(y)) for f in fractions[1:])  # counts, not ratios: no rounding drift
     rest, test = (idx, idx[:0]) if n_test == 0 else train_test_split(
-        idx, test_size=n_test, stratify=y, random_state=random_state)
+        idx, test_size=n_test, stratify=y, random_state=seed)
     if n_val == 0:
         return np.sort(rest), idx[:0], np.sort(test)
-    train, val = train_test_split(rest, test_size=n_val, stratify=y[rest], random_state=random_state)
+    train, val = train_test_split(rest, test_size=n_val, stratify=y[rest], random_state=seed)
     return np.sort(train), np.sort(val), np.sort(test)
 
 
@@ -176,7 +177,7 @@ class Splits:
         return f"Splits(train={len(self.y_train)}, val={len(self.y_val)}, test={len(self.y_test)})"
 
 
-def mnist_splits(source: str = "bundled", val_fraction: float = 0.1, random_state: int = 0,
+def mnist_splits(source: str = "bundled", val_fraction: float = 0.1, seed: int = 0,
                  device: torch.device | str | None = None) -> Splits:
     """The collection's standard data: MNIST pixels in [0, 1], standardised with training statistics.
 
@@ -184,9 +185,9 @@ def mnist_splits(source: str = "bundled", val_fraction: float = 0.1, random_stat
     10,000-digit test set, touched only to report final results. Tensors live on ``device``.
     """
     mnist = load_mnist(source, verbose=False)
-    train, val, _ = stratified_split(mnist.train_labels, (1 - val_fraction, val_fraction, 0.0), random_state)
+    train, val, _ = stratified_split(mnist.train_labels, (1 - val_fraction, val_fraction, 0.0), seed)
     x = mnist.train_images.reshape(len(mnist.train_images), -1).float() / 255
-    norm = Normalizer.fit(x[train])
+    norm = Normalizer.from_training(x[train])
     x_test = mnist.test_images.reshape(len(mnist.test_images), -1).float() / 255
     device = torch.device(device) if device is not None else get_device()
     on = lambda t: t.to(device)

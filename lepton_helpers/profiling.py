@@ -1,7 +1,9 @@
 """Where a training step's time and memory go: FLOPs, the matrix-multiply rate and memory accounting.
 
 Notebook 08 derives each formula by hand; these functions are the tested versions it reuses,
-and the benchmark command (``python -m lepton_helpers.benchmark``) prints their figures.
+and the benchmark command (``python -m lepton_helpers.course.benchmark``) prints their figures.
+The training-speed functions time one model and loop over several input pipelines (the
+articles' per-sample one, the standard ``DataLoader``, the in-memory ``TensorBatches``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .env import seeded
+from .models import MLP
+from .recipe import articles_loader, articles_train
+from .training import TensorBatches, dataloader, train_epoch
 
 
 # ---------------------------------------------------------------- FLOPs
@@ -166,3 +173,79 @@ def measured_memory(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch
     state = [t for s in optimizer.state.values() for t in s.values() if torch.is_tensor(t) and t.ndim > 0]
     return MemoryBudget(parameters=_nbytes(params), gradients=_nbytes(p.grad for p in params if p.grad is not None),
                         optimizer_state=_nbytes(state), activations=activations)
+
+
+# ---------------------------------------------------------------- training speed
+SIZES = (784, 128, 64, 10)
+
+
+def fresh_mlp(device: torch.device | str, seed: int) -> MLP:
+    """The benchmarks' 784-128-64-10 MLP, initialised from ``seed`` (the caller's random state untouched)."""
+    with seeded(seed):
+        return MLP(SIZES).to(device)
+
+
+def articles_samples_per_second(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 100, *,
+                                device: torch.device | str = "cpu", seed: int = 0, **loader_kwargs) -> float:
+    """Training samples per second of the articles' recipe: one epoch over ``images`` (uint8, N x 28 x 28).
+
+    Every sample goes through PIL, ``ToTensor`` and ``Normalize`` one at a time and the
+    ``DataLoader`` stacks them into batches; ``loader_kwargs`` (``num_workers``, ``pin_memory``)
+    go to the ``DataLoader``.
+    """
+    model = fresh_mlp(device, seed)
+    loader = articles_loader(images, labels, batch_size, seed=seed, **loader_kwargs)
+    start = time.perf_counter()
+    articles_train(model, loader, epochs=1, device=device)
+    synchronize(device)
+    return len(images) / (time.perf_counter() - start)
+
+
+def _samples_per_second(model: nn.Module, batches, n: int, epochs: int) -> float:
+    """Train ``model`` (Adam, lr 1e-3) for ``epochs`` passes over ``batches`` of ``n`` samples; samples per second."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    device = next(model.parameters()).device
+    start = time.perf_counter()
+    for _ in range(epochs):
+        train_epoch(model, batches, optimizer)
+    synchronize(device)
+    return epochs * n / (time.perf_counter() - start)
+
+
+def helpers_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
+                               seed: int = 0) -> float:
+    """Training samples per second of the helpers' loop: ``train_epoch`` over in-memory ``TensorBatches``.
+
+    ``x`` (N x 784, already normalised) and ``y`` stay on their device; the model (same MLP and
+    Adam as the articles) is put there too.
+    """
+    return _samples_per_second(fresh_mlp(x.device, seed), TensorBatches(x, y, batch_size, seed=seed), len(x), epochs)
+
+
+def dataloader_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
+                                  seed: int = 0) -> float:
+    """Training samples per second of the standard path: a ``DataLoader`` over a ``TensorDataset``.
+
+    The same tensors, model and loop as :func:`helpers_samples_per_second`, but the ``DataLoader``
+    fetches ``dataset[i]`` one sample at a time and stacks them (``default_collate``): what is left of
+    the articles' cost once their per-sample PIL transforms are gone.
+    """
+    return _samples_per_second(fresh_mlp(x.device, seed), dataloader(x, y, batch_size, seed=seed), len(x), epochs)
+
+
+def compiled_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
+                                seed: int = 0) -> tuple[float, float]:
+    """``(seconds of the first step, samples per second after it)`` of the helpers' loop on ``torch.compile(model)``.
+
+    The first step traces the model and generates and compiles kernels (C++ on a CPU, Triton on a
+    GPU); later steps reuse them. Raises whatever ``torch.compile`` raises where it is unsupported.
+    """
+    model = torch.compile(fresh_mlp(x.device, seed))
+    first = 1 / _samples_per_second(model, [(x[:batch_size], y[:batch_size])], 1, 1)  # one step, counted as 1
+    batches = TensorBatches(x, y, batch_size, seed=seed, drop_last=True)  # one shape: no recompilation
+    return first, _samples_per_second(model, batches, len(batches) * batch_size, epochs)
+
+
+def achieved_gflops(samples_per_second: float, batch_size: int, sizes=SIZES) -> float:
+    """The matrix-multiply rate (GFLOP/s) a loop achieves: steps per second x FLOPs per step."""
+    return samples_per_second / batch_size * training_step_flops(sizes, batch_size).total / 1e9

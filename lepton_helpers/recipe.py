@@ -1,6 +1,12 @@
-"""The best recipe this collection teaches for the articles' 784-128-64-10 network on MNIST-10k.
+"""Training recipes for the articles' 784-128-64-10 network: the articles' own, and the best one this course teaches.
 
-Same architecture, same data; what changes is how it is trained:
+**The articles' recipe**, reproduced faithfully and then fixed: the articles build
+``torchvision.datasets.MNIST`` without ``transform=ToTensor()``, so each sample is a PIL image and
+the ``DataLoader`` crashes when it stacks a batch. :class:`PerSampleMNIST` behaves like
+torchvision's ``MNIST`` on the bundled data (no download), so the crash and its fix can be shown
+offline; :data:`ARTICLES` is their training choices as a :class:`Recipe`.
+
+**The best recipe**: same architecture, same data; what changes is how it is trained:
 
 * **augmentation**: every training batch is randomly rotated, scaled and shifted
   (:class:`RandomAffine`, one ``affine_grid``/``grid_sample`` call per batch, no per-sample
@@ -11,13 +17,11 @@ Same architecture, same data; what changes is how it is trained:
 
 :class:`Recipe` holds the choices, :func:`train_recipe` applies them with the collection's
 :func:`~lepton_helpers.training.fit`, and :func:`ablation` measures what each one contributes.
-``python -m lepton_helpers.recipe`` trains it once and prints the training time and test accuracy
-(a benchmark: run it on a quiet machine; nothing asserts a time).
+``python -m lepton_helpers.course.recipe`` trains it and prints the training time and test accuracy.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -25,16 +29,64 @@ from functools import partial
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.utils.data import DataLoader, Dataset
+from torchvision import transforms
 
-from .evaluation import accuracy_ci
+from .env import seeded
 from .models import MLP
-from .preprocessing import Normalizer, mnist_splits
-from .training import History, evaluate, fit, parameter_groups
+from .preprocessing import Normalizer
+from .training import History, evaluate, fit, parameter_groups, train_epoch
 
 SIDE = 28
 """MNIST images are 28 x 28 pixels."""
+
+
+# ---------------------------------------------------------------- the articles' pipeline
+ARTICLES_TRANSFORM = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+"""The fix: PIL image -> float tensor in [0, 1] -> standardised with MNIST's usual mean and std."""
+
+
+class PerSampleMNIST(Dataset):
+    """Like ``torchvision.datasets.MNIST``: one PIL image per sample, passed through ``transform``."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform: Callable | None = None):
+        if len(images) != len(labels):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int):
+        image = Image.fromarray(self.images[i].numpy(), mode="L")
+        return (self.transform(image) if self.transform else image), int(self.labels[i])
+
+
+def articles_loader(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 100,
+                    transform: Callable | None = ARTICLES_TRANSFORM, seed: int = 0, **kwargs) -> DataLoader:
+    """The articles' input pipeline: per-sample transforms, batched by a shuffling ``DataLoader``.
+
+    ``transform=None`` reproduces the articles' crash; extra kwargs (``num_workers``,
+    ``pin_memory``) go to the ``DataLoader``.
+    """
+    return DataLoader(PerSampleMNIST(images, labels, transform), batch_size=batch_size, shuffle=True,
+                      generator=torch.Generator().manual_seed(seed), **kwargs)
+
+
+def articles_train(model: nn.Module, loader: DataLoader, epochs: int = 10, lr: float = 1e-3,
+                   device: torch.device | str = "cpu") -> list[float]:
+    """The articles' training: Adam at ``lr`` and cross-entropy over the loader's batches, each moved to
+    ``device``; the mean loss of each epoch.
+
+    The step itself is the collection's :func:`~lepton_helpers.training.train_epoch`, so a comparison
+    with the in-memory loop (notebook 08, the benchmark) measures the input pipeline and nothing else.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    on_device = lambda: ((images.to(device), labels.to(device)) for images, labels in loader)
+    return [train_epoch(model, on_device(), optimizer) for _ in range(epochs)]
 
 
 # ---------------------------------------------------------------- augmentation
@@ -163,8 +215,8 @@ def train_recipe(recipe: Recipe, x: torch.Tensor, y: torch.Tensor, *, fill: floa
     (holding the averaged weights when ``ema_decay`` is set) and the training history
     (``history.seconds[-1]`` is the training time; its validation numbers are the raw weights').
     """
-    torch.manual_seed(seed)
-    model = MLP((784, 128, 64, 10), "relu").to(x.device)
+    with seeded(seed):
+        model = MLP((784, 128, 64, 10), "relu").to(x.device)
     parts = recipe_parts(recipe, model, len(x), fill=fill, seed=seed)
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema_decay))
            if recipe.ema_decay is not None else None)
@@ -204,26 +256,3 @@ def format_ablation(rows: list[AblationRow], n_val: int) -> str:
         lines.append(f"{r.name:<42} {100 * r.val_acc:>7.2f}% {diff:>+7.2f}  {r.seconds:>8.1f}")
     lines.append(f"(one validation digit = {100 / n_val:.2f} points)")
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m lepton_helpers.recipe``: train the best recipe once and print its time and test accuracy."""
-    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.recipe", description=main.__doc__)
-    parser.add_argument("--epochs", type=int, default=Recipe.epochs)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    splits = mnist_splits()
-    recipe = replace(Recipe(), epochs=args.epochs)
-    model, history = train_recipe(recipe, splits.x_train, splits.y_train, fill=background(splits.normalizer),
-                                  seed=args.seed)
-    n = len(splits.y_test)
-    acc, low, high = accuracy_ci(round(evaluate(model, splits.x_test, splits.y_test)[1] * n), n)
-    seconds = history.seconds[-1]
-    print(f"{recipe}\ntrained on {len(splits.y_train):,} digits ({splits.x_train.device.type}, "
-          f"{torch.get_num_threads()} threads): {seconds:.1f} s for {recipe.epochs} epochs "
-          f"({seconds / recipe.epochs:.2f} s per epoch)\n"
-          f"test accuracy {acc:.2%} (95% Wilson interval {low:.2%} to {high:.2%})")
-
-
-if __name__ == "__main__":
-    main()

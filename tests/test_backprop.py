@@ -4,8 +4,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from lepton_helpers.activation import lepton
-from lepton_helpers.backprop import (K_MIN, Layer, autograd_gradients, backward, case_study_data, cross_entropy,
-                                     forward, gradient_descent, init_network, loss_and_gradients, max_abs_difference,
+from lepton_helpers.backprop import (K_MIN, Layer, autograd_gradients, case_study_data, cross_entropy, forward,
+                                     gradient_descent, init_network, loss_and_gradients, max_abs_difference,
                                      numerical_gradients, predict)
 
 f64 = torch.float64

@@ -40,7 +40,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lepton_helpers import nbtools
+from lepton_helpers.course import nbtools
 
 ENABLE = ("sudo apt-get install chromium (or set LEPTON_CHROMIUM to a Chromium binary) and "
           "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 pip install playwright")

@@ -12,10 +12,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torchvision.models.feature_extraction import create_feature_extractor
 
-from lepton_helpers.checkpoint import save_checkpoint
-from lepton_helpers.features import (layer_features, layer_names, load_or_train, make_probe, probe_accuracies,
-                                     save_trained, top_k_accuracies)
-from lepton_helpers.models import MLP
+from lepton_helpers.features import layer_features, layer_names, make_probe, probe_accuracies, top_k_accuracies
+from lepton_helpers.models import MLP, load_or_train, save_checkpoint, save_trained
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +73,7 @@ def test_layer_features_rejects_other_models():
 
 def test_probe_follows_sklearn_conventions(separable):
     x_tr, y_tr, x_te, y_te = separable
-    probe = make_probe(C=0.5, random_state=3)
+    probe = make_probe(C=0.5, seed=3)
     assert is_classifier(probe)
     params = probe.get_params()
     assert params["logisticregression__C"] == 0.5 and params["logisticregression__random_state"] == 3

@@ -5,12 +5,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lepton_helpers.batches import TensorBatches
-from lepton_helpers.layerwise import (LayerwiseResult, LocalLossNet, backprop, freeze, greedy_layerwise,
-                                      layer_inputs, local_losses, make_heads, stage_model, train_layer)
+from lepton_helpers.layerwise import (LayerwiseResult, LocalLossNet, end_to_end, freeze, greedy_layerwise, layer_inputs,
+                                      local_losses, make_heads, stage_model, train_layer)
 from lepton_helpers.models import MLP
 from lepton_helpers.preprocessing import mnist_splits
-from lepton_helpers.training import evaluate
+from lepton_helpers.training import TensorBatches, evaluate
 
 SIZES = (784, 32, 16, 10)
 
@@ -141,7 +140,7 @@ def test_local_losses_train_every_layer_reproducibly(data):
 def test_backprop_baseline_is_fit(data):
     x, y, val = data
     model = fresh()
-    history = backprop(model, x, y, epochs=2, batch_size=20, val=val, progress=False)
+    history = end_to_end(model, x, y, epochs=2, batch_size=20, val=val, progress=False)
     assert len(history.val_acc) == 2 and history.val_acc[-1] > 0.8
 
 

@@ -15,8 +15,8 @@ import sys
 import nbformat
 import pytest
 
-from lepton_helpers import nbtools
-from lepton_helpers.project import colab_badge, colab_setup_source
+from lepton_helpers.course import nbtools
+from lepton_helpers.course.project import colab_badge, colab_setup_source
 
 PATHS = nbtools.notebook_paths()
 IGNORE_TAG = "nbval-ignore-output"
@@ -50,7 +50,7 @@ def test_header(nb_path):
     nb = load(nb_path)
     head = nb.cells[0].source
     assert nb.cells[0].cell_type == "markdown" and head.startswith("# "), "first cell must be the title"
-    assert colab_badge(nb_path.name) in head, "Colab badge missing or stale: run `python -m lepton_helpers.nbtools sync`"
+    assert colab_badge(nb_path.name) in head, "Colab badge missing or stale: run `python -m lepton_helpers.course.nbtools sync`"
     assert re.search(r"^\*\*Run time:\*\* about \d+ s", head, re.MULTILINE), "no measured run time: run nbtools run"
     intro = "\n".join(c.source for c in nb.cells[:3] if c.cell_type == "markdown")
     for section in ("What you will learn", "Prerequisites"):
@@ -78,7 +78,7 @@ def test_exercises_and_summary(nb_path):
 def test_stored_run_is_clean_and_in_order(nb_path):
     nb = load(nb_path)
     counts = [c.execution_count for c in code_cells(nb)]
-    assert counts == list(range(1, len(counts) + 1)), "re-run top to bottom: python -m lepton_helpers.nbtools run"
+    assert counts == list(range(1, len(counts) + 1)), "re-run top to bottom: python -m lepton_helpers.course.nbtools run"
     for cell in code_cells(nb):
         expected_error = "raises-exception" in cell.metadata.get("tags", [])
         errors = [o for o in cell.outputs if o.output_type == "error"]
@@ -109,16 +109,16 @@ def test_in_sync_and_renderable_on_github(nb_path):
     nb = load(nb_path)
     assert "widgets" not in nb.metadata, "strip metadata.widgets (GitHub refuses it without state)"
     views = [c for c in code_cells(nb) if any(nbtools.WIDGET_VIEW in o.get("data", {}) for o in c.outputs)]
-    assert not views, "a stored widget view cannot render without its state: run `python -m lepton_helpers.nbtools sync`"
+    assert not views, "a stored widget view cannot render without its state: run `python -m lepton_helpers.course.nbtools sync`"
     synced = copy.deepcopy(nb)
     nbtools.sync_notebook(synced, nb_path.name, nbtools.runtime_table(PATHS))
-    assert [c.source for c in synced.cells] == [c.source for c in nb.cells], "run `python -m lepton_helpers.nbtools sync`"
+    assert [c.source for c in synced.cells] == [c.source for c in nb.cells], "run `python -m lepton_helpers.course.nbtools sync`"
     assert nb_path.stat().st_size < 3_000_000, "notebook over 3 MB: lower figure sizes or dpi"
 
 
 def test_readme_table_in_sync():
     text = (nbtools.ROOT / "README.md").read_text()
-    assert nbtools.runtime_table(PATHS) in text, "run `python -m lepton_helpers.nbtools sync`"
+    assert nbtools.runtime_table(PATHS) in text, "run `python -m lepton_helpers.course.nbtools sync`"
 
 
 def _cpu_capability(env: dict[str, str]) -> str:

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from lepton_helpers.models import MLP
-from lepton_helpers.optim import (SimpleAdam, SimpleSGD, SweepExplorer, adam_update, compare_with_torch,
+from lepton_helpers.pictures import SweepExplorer
+from lepton_helpers.optim import (SimpleAdam, SimpleSGD, adam_update, compare_with_torch,
                                   momentum_update, sgd_update)
 from lepton_helpers.training import History, fit, parameter_groups
 

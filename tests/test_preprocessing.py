@@ -12,7 +12,7 @@ def test_duplicate_mask_keeps_the_first_copy():
 
 def test_clean_finds_exactly_what_was_planted(mnist):
     x, y = mnist.train_images[:2000], mnist.train_labels[:2000]
-    x_bad, y_bad, planted = corrupt(x, y, random_state=1)
+    x_bad, y_bad, planted = corrupt(x, y, seed=1)
     before = x_bad.clone()
     x_ok, y_ok, report = clean(x_bad, y_bad)
     assert torch.equal(torch.isnan(before), torch.isnan(x_bad))  # the input is not modified
@@ -37,20 +37,20 @@ def test_corrupt_rejects_impossible_counts(mnist):
 
 def test_normalizer_uses_training_statistics_only():
     train = torch.tensor([0.0, 2.0, 4.0])
-    norm = Normalizer.fit(train)
+    norm = Normalizer.from_training(train)
     assert norm.shift == pytest.approx(2.0) and norm.scale == pytest.approx(2.0)
     assert norm.transform(torch.tensor([100.0])).item() == pytest.approx(49.0)  # test data does not move it
-    mm = Normalizer.fit(train, kind="minmax")
+    mm = Normalizer.from_training(train, kind="minmax")
     assert mm.transform(train).tolist() == [0.0, 0.5, 1.0]
     with pytest.raises(ValueError, match="constant"):
-        Normalizer.fit(torch.ones(5))
+        Normalizer.from_training(torch.ones(5))
     with pytest.raises(ValueError, match="kind"):
-        Normalizer.fit(train, kind="robust")
+        Normalizer.from_training(train, kind="robust")
 
 
 def test_stratified_split_is_disjoint_complete_and_stratified(mnist):
     y = mnist.train_labels.numpy()
-    train, val, test = stratified_split(y, (0.8, 0.1, 0.1), random_state=0)
+    train, val, test = stratified_split(y, (0.8, 0.1, 0.1), seed=0)
     assert len(set(train) & set(val)) == len(set(train) & set(test)) == len(set(val) & set(test)) == 0
     assert sorted(np.concatenate([train, val, test])) == list(range(len(y)))
     assert (len(train), len(val), len(test)) == (8000, 1000, 1000)
@@ -58,8 +58,8 @@ def test_stratified_split_is_disjoint_complete_and_stratified(mnist):
     for part in (train, val, test):
         share = np.bincount(y[part], minlength=10) / len(part)
         assert np.abs(share - whole).max() < 0.002  # within one digit per class in 1,000
-    again = stratified_split(y, (0.8, 0.1, 0.1), random_state=0)
-    other = stratified_split(y, (0.8, 0.1, 0.1), random_state=1)
+    again = stratified_split(y, (0.8, 0.1, 0.1), seed=0)
+    other = stratified_split(y, (0.8, 0.1, 0.1), seed=1)
     assert all(np.array_equal(a, b) for a, b in zip(again, (train, val, test)))
     assert not np.array_equal(other[1], val)
 
@@ -75,7 +75,7 @@ def test_mnist_splits_normalise_with_training_statistics(mnist):
     assert splits.x_train.shape == (9000, 784) and splits.x_train.dtype == torch.float32
     train_idx, _, _ = stratified_split(mnist.train_labels, (0.9, 0.1, 0.0), 0)
     raw_train = mnist.train_images[train_idx].reshape(-1, 784).float() / 255
-    assert splits.normalizer == Normalizer.fit(raw_train)
+    assert splits.normalizer == Normalizer.from_training(raw_train)
     assert splits.x_train.mean().abs() < 1e-5 and (splits.x_train.std() - 1).abs() < 1e-5
     assert splits.x_test.mean().abs() > 1e-3  # the test set was not used to fit: its mean is not 0
     assert torch.equal(mnist_splits(device="cpu").x_val, splits.x_val)

@@ -3,8 +3,8 @@ import torch
 import torch.nn.functional as F
 
 from lepton_helpers.models import MLP
-from lepton_helpers.profiling import (best_seconds, counted_flops, matmul_gflops, measured_memory,
-                                      mlp_memory, saved_activation_bytes, training_step_flops)
+from lepton_helpers.profiling import (best_seconds, counted_flops, matmul_gflops, measured_memory, mlp_memory,
+                                      saved_activation_bytes, training_step_flops)
 
 
 def test_step_flops_of_the_articles_mlp_by_hand():

@@ -4,10 +4,10 @@ from dataclasses import replace
 import pytest
 import torch
 
-from lepton_helpers.preprocessing import Normalizer
 from lepton_helpers.models import MLP
-from lepton_helpers.recipe import (ARTICLES, RandomAffine, Recipe, ablation, affine_theta, background,
-                                   format_ablation, recipe_parts, train_recipe, warp)
+from lepton_helpers.preprocessing import Normalizer
+from lepton_helpers.recipe import (ARTICLES, RandomAffine, Recipe, ablation, affine_theta, background, format_ablation,
+                                   recipe_parts, train_recipe, warp)
 
 ZERO, ONE = torch.zeros(3), torch.ones(3)
 
@@ -47,7 +47,7 @@ def test_random_affine_keeps_shapes_is_seeded_and_changes_images():
 
 
 def test_background_is_where_a_blank_pixel_lands():
-    norm = Normalizer.fit(torch.tensor([0.0, 0.5, 1.0]))
+    norm = Normalizer.from_training(torch.tensor([0.0, 0.5, 1.0]))
     assert background(norm) == pytest.approx(float(norm.transform(torch.tensor(0.0))))
 
 

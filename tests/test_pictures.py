@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lepton_helpers.activation import lepton, lepton_derivative
-from lepton_helpers.widgets import ActivationExplorer, plot_lepton_family
+from lepton_helpers.pictures import ActivationExplorer, plot_lepton_family
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -2,7 +2,7 @@
 
 Usage (from the repository root, on a machine with a network)::
 
-    python -m lepton_helpers.prefetch
+    python -m lepton_helpers.course.prefetch
 
 It checks the bundled MNIST-10k against its SHA-256 checksums, downloads the full MNIST (about
 55 MB, through torchvision) into ``data/mnist-full`` unless it is already there, and verifies
@@ -19,7 +19,7 @@ import gzip
 import hashlib
 from pathlib import Path
 
-from .data import BUNDLED, FULL, find_data_dir, load_mnist, verify_checksums
+from ..data import BUNDLED, FULL, find_data_dir, load_mnist, verify_checksums
 
 
 class PrefetchError(RuntimeError):
@@ -85,7 +85,7 @@ def prefetch(expected_md5: dict[str, str] | None = None) -> Path:
     problems = full_mnist_problems(raw, expected_md5 or torchvision_md5s())
     if problems:
         raise PrefetchError("The full MNIST on disk is damaged:\n  - " + "\n  - ".join(problems)
-                            + f"\nDelete {data_dir / FULL} and run `python -m lepton_helpers.prefetch` again.")
+                            + f"\nDelete {data_dir / FULL} and run `python -m lepton_helpers.course.prefetch` again.")
     print(f"full MNIST: {len(mnist.train_labels):,} training and {len(mnist.test_labels):,} test digits; "
           f"archives match torchvision's MD5 checksums ({raw})")
     print('Ready for offline use: load_mnist("full") and load_mnist("auto") need no network now.')
@@ -93,7 +93,7 @@ def prefetch(expected_md5: dict[str, str] | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.prefetch", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.course.prefetch", description=__doc__.split("\n")[0])
     parser.parse_args(argv)
     try:
         prefetch()

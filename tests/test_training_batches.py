@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lepton_helpers.batches import TensorBatches, dataloader
+from lepton_helpers.training import TensorBatches, dataloader
 
 
 def test_each_epoch_visits_every_sample_once_in_a_new_order():

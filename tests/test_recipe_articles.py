@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from lepton_helpers.articles import ARTICLES_TRANSFORM, PerSampleMNIST, articles_loader, articles_train
 from lepton_helpers.models import MLP
+from lepton_helpers.recipe import ARTICLES_TRANSFORM, PerSampleMNIST, articles_loader, articles_train
 
 
 def test_as_printed_the_articles_loader_crashes_on_pil_images(mnist):

@@ -2,13 +2,11 @@
 
 Usage (from the repository root)::
 
-    python -m lepton_helpers.classroom                  # every notebook into student/ (gitignored)
-    python -m lepton_helpers.classroom handout/         # into another folder
-    python -m lepton_helpers.classroom handout/ notebooks/02_lepton_activation.ipynb
+    python -m lepton_helpers.course.classroom                  # every notebook into student/ (gitignored)
+    python -m lepton_helpers.course.classroom handout/         # into another folder
+    python -m lepton_helpers.course.classroom handout/ notebooks/02_lepton_activation.ipynb
 
-Before a workshop, run this one cell on each of the room's machines (in Colab, after the setup cell)::
-
-    from lepton_helpers.classroom import room_check; room_check()
+The room check before a workshop is :func:`lepton_helpers.course.room.room_check`.
 
 Each exercise keeps its task, its hint and its self-checking code cell (tagged ``exercise``);
 the cell tagged ``solution`` after it is dropped. Outputs and execution counts are cleared, so
@@ -23,11 +21,7 @@ import copy
 from pathlib import Path
 
 import nbformat
-import torch
 
-from .data import full_on_disk, load_mnist
-from .env import environment_report, get_device
-from .models import MLP
 from .nbtools import NOTEBOOKS, notebook_paths
 
 SOLUTION_TAG = "solution"
@@ -74,46 +68,8 @@ def make_student_copies(folder: Path = DEFAULT_FOLDER, paths: list[Path] | None 
     return written
 
 
-def room_check() -> bool:
-    """Is this machine ready for the workshop? Versions, the bundled data, a training step, widgets.
-
-    Prints one verdict per line and shows a slider (which must appear as a slider, not as text);
-    returns True when every check passed.
-    """
-    from IPython.display import display
-    from ipywidgets import IntSlider
-
-    verdicts = []
-
-    def verdict(passed: bool, what: str, detail: str) -> None:
-        verdicts.append(passed)
-        print(f"{'✅' if passed else '❌'} {what}: {detail}")
-
-    report = environment_report(torch.device("cpu"))
-    verdict(True, "versions", ", ".join(f"{name} {report[name]}" for name in ("python", "torch", "ipywidgets")))
-    try:
-        mnist = load_mnist("bundled")
-        full = "full MNIST downloaded" if full_on_disk() else \
-            "full MNIST not downloaded (optional: `python -m lepton_helpers.prefetch`)"
-        verdict(True, "data", f"MNIST-10k verified ({len(mnist.train_labels):,} + {len(mnist.test_labels):,} "
-                              f"digits); {full}")
-    except (OSError, ValueError) as err:
-        verdict(False, "data", str(err))
-    try:
-        device = get_device()
-        model = MLP().to(device)
-        model(torch.zeros(32, 784, device=device)).sum().backward()
-        verdict(True, "compute", f"a training step runs on {device.type}")
-    except RuntimeError as err:
-        verdict(False, "compute", str(err))
-    display(IntSlider(value=5, max=10, description="widgets"))
-    print("👆 This must be a slider you can drag. Text such as IntSlider(...) or 'Error displaying widget' "
-          "means the widget frontend is missing: see the README's Troubleshooting.")
-    return all(verdicts)
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.classroom", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.course.classroom", description=__doc__.split("\n")[0])
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER,
                         help=f"where to write the copies (default: {DEFAULT_FOLDER}/)")
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to copy (default: every numbered one)")

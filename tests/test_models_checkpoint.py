@@ -1,9 +1,8 @@
 import pytest
 import torch
 
-from lepton_helpers import checkpoint
-from lepton_helpers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from lepton_helpers.models import MLP
+from lepton_helpers import models as checkpoint
+from lepton_helpers.models import MLP, CheckpointError, load_checkpoint, save_checkpoint
 
 
 def make(seed=0, **kwargs):

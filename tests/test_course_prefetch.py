@@ -14,7 +14,7 @@ import socket
 
 import pytest
 
-from lepton_helpers import prefetch
+from lepton_helpers.course import prefetch
 from lepton_helpers.data import BUNDLED, BUNDLED_SHA256, FULL, find_data_dir
 
 

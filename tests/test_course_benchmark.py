@@ -4,10 +4,10 @@ from dataclasses import replace
 
 import pytest
 
-from lepton_helpers import benchmark
-
-from lepton_helpers.benchmark import (BENCHMARK_RECIPE, achieved_gflops, articles_samples_per_second,
-                                      dataloader_samples_per_second, helpers_samples_per_second, time_to_accuracy)
+from lepton_helpers.course import benchmark
+from lepton_helpers.course.benchmark import BENCHMARK_RECIPE, time_to_accuracy
+from lepton_helpers.profiling import (achieved_gflops, articles_samples_per_second, dataloader_samples_per_second,
+                                      helpers_samples_per_second)
 
 
 def test_achieved_gflops_is_steps_per_second_times_step_flops():

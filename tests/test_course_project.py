@@ -1,7 +1,7 @@
 import os
 import sys
 
-from lepton_helpers import project
+from lepton_helpers.course import project
 
 
 def test_badge_points_at_the_pinned_notebook():

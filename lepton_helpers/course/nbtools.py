@@ -2,12 +2,12 @@
 
 Usage (from the repository root)::
 
-    python -m lepton_helpers.nbtools run [notebooks/NN_*.ipynb ...]   # Restart & Run All, in place
-    python -m lepton_helpers.nbtools sync                             # badges, setup cells, run-time tables
+    python -m lepton_helpers.course.nbtools run [notebooks/NN_*.ipynb ...]   # Restart & Run All, in place
+    python -m lepton_helpers.course.nbtools sync                             # badges, setup cells, run-time tables
 
 ``run`` executes each notebook top to bottom in a fresh kernel on the CPU (``LEPTON_DEVICE=cpu``),
 stores the outputs, and records the measured wall time in the notebook's metadata; ``sync``
-then rewrites, from :mod:`lepton_helpers.project` and those times, every notebook's badge,
+then rewrites, from :mod:`lepton_helpers.course.project` and those times, every notebook's badge,
 run-time line and setup cell, the map in ``00_start_here.ipynb`` and the table in README.md.
 A test checks that everything is in sync, so no copy of the URL or of a run time can go stale.
 """
@@ -24,7 +24,7 @@ import nbformat
 
 from .project import colab_badge, colab_setup_source
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 TABLE_START, TABLE_END = "<!-- runtimes:start -->", "<!-- runtimes:end -->"
 RUNTIME_PREFIX = "**Run time:**"
@@ -45,7 +45,7 @@ def title_of(nb) -> str:
 def runtime_line(seconds: float | None) -> str:
     measured = "not measured yet" if seconds is None else f"about {max(1, round(seconds))} s"
     return (f"{RUNTIME_PREFIX} {measured} from a fresh kernel on a 2-core CPU with the bundled data "
-            "(measured by `python -m lepton_helpers.nbtools run`).")
+            "(measured by `python -m lepton_helpers.course.nbtools run`).")
 
 
 def runtime_table(paths: list[Path]) -> str:
@@ -63,8 +63,30 @@ def _replace_table(text: str, table: str, link_prefix: str = "notebooks/") -> st
     if TABLE_START not in text:
         return text
     table = table.replace("](notebooks/", f"]({link_prefix}")
-    return re.sub(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END),
-                  lambda _: f"{TABLE_START}\n{table}\n{TABLE_END}", text, flags=re.DOTALL)
+    return _replace_between(text, TABLE_START, TABLE_END, table)
+
+
+MODULES_START, MODULES_END = "<!-- modules:start -->", "<!-- modules:end -->"
+
+
+def lesson_modules() -> list[tuple[str, str, str]]:
+    """``(module, what it holds, notebooks)`` for each row of the table in ``lepton_helpers``' docstring."""
+    import lepton_helpers
+
+    rows = re.findall(r"^``(\w+)``\s+(.+?)\s{2,}(\S.*?)\s*$", lepton_helpers.__doc__, re.MULTILINE)
+    return [(name, what, notebooks) for name, what, notebooks in rows]
+
+
+def module_table() -> str:
+    """The README's Markdown table of the lessons' modules, from the package docstring."""
+    lines = ["| module | what it holds | notebook |", "| --- | --- | --- |"]
+    lines += [f"| `{name}` | {what.replace('``', '`')} | {notebooks} |" for name, what, notebooks in lesson_modules()]
+    return "\n".join(lines)
+
+
+def _replace_between(text: str, start: str, end: str, table: str) -> str:
+    return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{table}\n{end}", text,
+                  flags=re.DOTALL)
 
 
 def sync_notebook(nb, name: str, table: str) -> None:
@@ -88,7 +110,7 @@ def sync_notebook(nb, name: str, table: str) -> None:
 
 
 def sync(paths: list[Path] | None = None) -> None:
-    """Sync every notebook and README.md with :mod:`lepton_helpers.project` and the measured times."""
+    """Sync every notebook and README.md with :mod:`lepton_helpers.course.project` and the measured times."""
     paths = paths or notebook_paths()
     table = runtime_table(notebook_paths())
     for path in paths:
@@ -97,7 +119,8 @@ def sync(paths: list[Path] | None = None) -> None:
         nbformat.write(nb, path)
     readme = ROOT / "README.md"
     if readme.exists():
-        readme.write_text(_replace_table(readme.read_text(), table))
+        text = _replace_table(readme.read_text(), table)
+        readme.write_text(_replace_between(text, MODULES_START, MODULES_END, module_table()))
 
 
 def run(path: Path, timeout: int = 600) -> float:
@@ -117,7 +140,7 @@ def run(path: Path, timeout: int = 600) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.nbtools", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.course.nbtools", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="execute notebooks in place (all numbered ones by default), then sync")
     run_p.add_argument("notebooks", nargs="*", type=Path)

@@ -1,18 +1,20 @@
-"""Pictures of the Lepton activation: a slider explorer (with a kernel) and a static grid (without).
+"""Pictures: digit grids, training curves, and the slider explorers (with a kernel) and their static twins.
 
-The explorer draws with Matplotlib's Agg renderer into PNG bytes and swaps them into an
-``ipywidgets.Image``: no ``Output`` widget and no ``plt.show`` in the callback. That is why it
-does not flicker (the browser replaces one image by the next, nothing is cleared first), why it
-is fast (one figure is kept; axes, labels and legends are rendered once and cached, and a move
-redraws only the curves over that background), and why it behaves the same on ipywidgets 7.7
+The explorers draw with Matplotlib's Agg renderer into PNG bytes and swap them into an
+``ipywidgets.Image``: no ``Output`` widget and no ``plt.show`` in the callback. That is why they
+do not flicker (the browser replaces one image by the next, nothing is cleared first), why they
+are fast (one figure is kept; axes, labels and legends are rendered once and cached, and a move
+redraws only the curves over that background), and why they behave the same on ipywidgets 7.7
 (Colab) and 8.x (JupyterLab 4, VS Code), whose ``Output`` widgets differ. :class:`SliderPicture`
-holds that plumbing for every explorer of the collection (notebook 06's ``optim.SweepExplorer`` too).
+holds that plumbing; :class:`ActivationExplorer` (notebook 02, k and θ) and :class:`SweepExplorer`
+(notebook 06, a precomputed learning rate x momentum grid) build on it.
 """
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -23,7 +25,52 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .activation import lepton, lepton_derivative
+from .training import History
 
+
+# ---------------------------------------------------------------- figures
+def show_digits(images: torch.Tensor, labels: Sequence | None = None, predicted: Sequence | None = None,
+                ncols: int = 10, size: float = 1.0, title: str | None = None) -> plt.Figure:
+    """A grid of digit images with their labels; predictions (when given) shown red where wrong."""
+    images = torch.as_tensor(images).detach().cpu().reshape(len(images), 28, 28)
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        ax.imshow(images[i], cmap="gray_r")
+        if labels is not None and predicted is not None:
+            wrong = int(predicted[i]) != int(labels[i])
+            ax.set_title(f"{int(labels[i])}→{int(predicted[i])}", fontsize=9, color="red" if wrong else "black")
+        elif labels is not None:
+            ax.set_title(str(int(labels[i])), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_histories(histories: Mapping[str, History], title: str | None = None) -> plt.Figure:
+    """Training loss and validation accuracy per epoch, one line per named run."""
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for name, h in histories.items():
+        epochs = range(1, len(h.train_loss) + 1)
+        ax_loss.plot(epochs, h.train_loss, marker=".", label=name)
+        if h.val_acc:
+            ax_acc.plot(epochs, [100 * a for a in h.val_acc], marker=".", label=name)
+    ax_loss.set(xlabel="epoch", ylabel="training loss", yscale="log")
+    ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+    ax_acc.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- the Lepton explorer
 X_RANGE = (-6.0, 6.0)
 """The x interval every picture shows."""
 
@@ -203,3 +250,84 @@ def plot_lepton_family(ks: tuple[float, ...] = (0.5, 1, 2, 5, 50), thetas: tuple
     axes[1, 0].set_ylabel("f'(x) (log scale)")
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- exploring a precomputed sweep
+class SweepExplorer(SliderPicture):
+    """Sliders over a grid of finished training runs, keyed ``(learning rate, momentum)``.
+
+    The figure shows the selected run's validation accuracy per epoch over all the others (grey)
+    and the grid's final accuracies as a heat map with the selection framed. It is drawn with
+    Matplotlib's Agg renderer into PNG bytes in an ``ipywidgets.Image`` (no ``Output`` widget), each
+    picture once and then cached, so the view works the same on ipywidgets 7.7 (Colab) and 8.
+
+    Attributes:
+        lr_slider, momentum_slider: ``SelectionSlider`` widgets over the grid's values.
+        image: the ``Image`` widget; readout: an ``HTML`` line with the selected run's numbers.
+        box: the container to display (or make the explorer the last expression of a cell).
+    """
+
+    def __init__(self, runs: Mapping[tuple[float, float], History], lrs: Sequence[float],
+                 momenta: Sequence[float], dpi: int = 72):
+        missing = [(lr, mu) for lr in lrs for mu in momenta if (lr, mu) not in runs]
+        if missing:
+            raise ValueError(f"no run for (lr, momentum) = {missing[0]}: the sweep must cover the whole grid")
+        if any(not runs[key].val_acc for key in runs):
+            raise ValueError("every run needs a validation accuracy per epoch: train them with fit(..., val=...)")
+        self.runs, self.lrs, self.momenta, self.dpi = runs, list(lrs), list(momenta), dpi
+        self.final = np.array([[100 * runs[lr, mu].val_acc[-1] for lr in self.lrs] for mu in self.momenta])
+        self.lr_slider = widgets.SelectionSlider(options=[(f"{lr:g}", lr) for lr in self.lrs],
+                                                 value=self.lrs[len(self.lrs) // 2], description="lr")
+        self.momentum_slider = widgets.SelectionSlider(options=[(f"{mu:g}", mu) for mu in self.momenta],
+                                                       value=self.momenta[0], description="momentum")
+        self._pngs: dict[tuple[float, float], bytes] = {}
+        self._assemble(self.lr_slider, self.momentum_slider)
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Show the run the sliders select (rendered on first view, then taken from the cache)."""
+        key = (self.lr_slider.value, self.momentum_slider.value)
+        if key not in self._pngs:
+            self._pngs[key] = self.render(*key)
+        self.image.value = self._pngs[key]
+        acc = self.runs[key].val_acc
+        self.readout.value = (f"<b>lr</b> = {key[0]:g} &nbsp;·&nbsp; <b>momentum</b> = {key[1]:g} &nbsp;·&nbsp; "
+                              f"validation accuracy after {len(acc)} epochs: {100 * acc[-1]:.1f}%")
+
+    def render(self, lr: float, momentum: float) -> bytes:
+        """The picture for one grid point, as PNG bytes."""
+        fig = Figure(figsize=(9, 3.2), dpi=self.dpi)
+        FigureCanvasAgg(fig)
+        ax_curve, ax_grid = fig.subplots(1, 2)
+        for key, history in self.runs.items():
+            epochs = range(1, len(history.val_acc) + 1)
+            selected = key == (lr, momentum)
+            ax_curve.plot(epochs, [100 * a for a in history.val_acc], color="C3" if selected else "0.8",
+                          lw=2.5 if selected else 1, zorder=3 if selected else 1, marker="o" if selected else None)
+        ax_curve.set(xlabel="epoch", ylabel="validation accuracy (%)", ylim=(0, 100),
+                     xticks=range(1, max(len(h.val_acc) for h in self.runs.values()) + 1),
+                     title=f"lr = {lr:g}, momentum = {momentum:g} (red); the others grey")
+        ax_curve.grid(alpha=0.3)
+        draw_heatmap(ax_grid, self.final, self.lrs, self.momenta)
+        i, j = self.momenta.index(momentum), self.lrs.index(lr)
+        ax_grid.add_patch(_frame(j, i))
+        fig.tight_layout()
+        fig.canvas.draw()
+        return self.png(fig)
+
+
+def _frame(column: int, row: int):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="C3", lw=3)
+
+
+def draw_heatmap(ax, values: np.ndarray, lrs: Sequence[float], momenta: Sequence[float]) -> None:
+    """Final validation accuracy (%) per (momentum row, learning-rate column), each cell labelled."""
+    ax.imshow(values, cmap="viridis", vmin=max(0.0, float(values.min())), vmax=100, aspect="auto", origin="lower")
+    for (i, j), value in np.ndenumerate(values):
+        ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=8,
+                color="black" if value > values.min() + 0.6 * (100 - values.min()) else "white")
+    ax.set(xticks=range(len(lrs)), xticklabels=[f"{lr:g}" for lr in lrs], yticks=range(len(momenta)),
+           yticklabels=[f"{mu:g}" for mu in momenta], xlabel="learning rate", ylabel="momentum",
+           title="final validation accuracy (%)")

@@ -1,11 +1,13 @@
 """The one place that says where this project lives.
 
 Colab badges, the Colab setup cell and the README all derive from these constants
-(``python -m lepton_helpers.nbtools sync`` rewrites the notebooks from them, and a test
+(``python -m lepton_helpers.course.nbtools sync`` rewrites the notebooks from them, and a test
 checks that every notebook agrees), so moving the repository means editing this file only.
 """
 
 from __future__ import annotations
+
+from ..env import COLAB_CLONE_DIR
 
 GITHUB_SLUG = "lepton-notebooks/lepton-notebooks"
 """``owner/name`` of the repository on GitHub."""
@@ -15,8 +17,6 @@ REPO_URL = f"https://github.com/{GITHUB_SLUG}"
 PINNED_REF = "v0.1.0"
 """The tag (or commit) that Colab installs, so a notebook always gets the helpers it was written for."""
 
-COLAB_CLONE_DIR = "/content/lepton-notebooks"
-"""Where the Colab setup cell clones the repository (its ``data/`` holds the bundled MNIST)."""
 
 
 def colab_url(notebook: str) -> str:

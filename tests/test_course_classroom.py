@@ -18,7 +18,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 
-from lepton_helpers import classroom, nbtools
+from lepton_helpers.course import classroom, nbtools
 
 PATHS = nbtools.notebook_paths()
 RUN_ALL = os.environ.get("LEPTON_CLASSROOM_ALL") == "1"
@@ -63,15 +63,6 @@ def test_command_writes_copies_and_protects_the_originals(tmp_path, monkeypatch,
         classroom.main([str(nbtools.NOTEBOOKS)])
     assert exit_info.value.code == 2
     assert "holds the original notebooks" in capsys.readouterr().err
-
-
-def test_room_check_passes_here_and_names_what_is_missing(tmp_path, monkeypatch, capsys):
-    assert classroom.room_check() is True
-    out = capsys.readouterr().out
-    assert "✅ data: MNIST-10k verified" in out and "✅ compute" in out and "slider" in out
-    monkeypatch.setenv("LEPTON_DATA_DIR", str(tmp_path))  # a folder without the bundled data
-    assert classroom.room_check() is False
-    assert f"❌ data: LEPTON_DATA_DIR={tmp_path} but" in capsys.readouterr().out
 
 
 @pytest.fixture(params=PATHS, ids=[p.name for p in PATHS])

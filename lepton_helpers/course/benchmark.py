@@ -2,8 +2,8 @@
 
 Usage (from anywhere the package is installed)::
 
-    python -m lepton_helpers.benchmark            # the full benchmark (about a minute on 2 cores)
-    python -m lepton_helpers.benchmark --quick    # tiny sizes, to check that it runs
+    python -m lepton_helpers.course.benchmark            # the full benchmark (about a minute on 2 cores)
+    python -m lepton_helpers.course.benchmark --quick    # tiny sizes, to check that it runs
 
 It prints, measured in one run: samples per second of the articles' per-sample ``DataLoader``
 recipe, of the standard ``DataLoader`` over in-memory tensors and of the helpers' in-memory loop
@@ -20,89 +20,14 @@ import time
 from dataclasses import dataclass, field, replace
 
 import torch
-from torch import nn
 
-from .articles import articles_loader, articles_train
-from .batches import TensorBatches, dataloader
-from .env import get_device
-from .models import MLP, count_parameters
-from .profiling import matmul_gflops, synchronize, training_step_flops
-from .recipe import Recipe, background, recipe_parts
-from .training import evaluate, train_epoch
-
-SIZES = (784, 128, 64, 10)
-
-
-def _model(device: torch.device | str, seed: int) -> MLP:
-    torch.manual_seed(seed)
-    return MLP(SIZES).to(device)
-
-
-def articles_samples_per_second(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 100, *,
-                                device: torch.device | str = "cpu", seed: int = 0, **loader_kwargs) -> float:
-    """Training samples per second of the articles' recipe: one epoch over ``images`` (uint8, N x 28 x 28).
-
-    Every sample goes through PIL, ``ToTensor`` and ``Normalize`` one at a time and the
-    ``DataLoader`` stacks them into batches; ``loader_kwargs`` (``num_workers``, ``pin_memory``)
-    go to the ``DataLoader``.
-    """
-    model = _model(device, seed)
-    loader = articles_loader(images, labels, batch_size, seed=seed, **loader_kwargs)
-    start = time.perf_counter()
-    articles_train(model, loader, epochs=1, device=device)
-    synchronize(device)
-    return len(images) / (time.perf_counter() - start)
-
-
-def _samples_per_second(model: nn.Module, batches, n: int, epochs: int) -> float:
-    """Train ``model`` (Adam, lr 1e-3) for ``epochs`` passes over ``batches`` of ``n`` samples; samples per second."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    device = next(model.parameters()).device
-    start = time.perf_counter()
-    for _ in range(epochs):
-        train_epoch(model, batches, optimizer)
-    synchronize(device)
-    return epochs * n / (time.perf_counter() - start)
-
-
-def helpers_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
-                               seed: int = 0) -> float:
-    """Training samples per second of the helpers' loop: ``train_epoch`` over in-memory ``TensorBatches``.
-
-    ``x`` (N x 784, already normalised) and ``y`` stay on their device; the model (same MLP and
-    Adam as the articles) is put there too.
-    """
-    return _samples_per_second(_model(x.device, seed), TensorBatches(x, y, batch_size, seed=seed), len(x), epochs)
-
-
-def dataloader_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
-                                  seed: int = 0) -> float:
-    """Training samples per second of the standard path: a ``DataLoader`` over a ``TensorDataset``.
-
-    The same tensors, model and loop as :func:`helpers_samples_per_second`, but the ``DataLoader``
-    fetches ``dataset[i]`` one sample at a time and stacks them (``default_collate``): what is left of
-    the articles' cost once their per-sample PIL transforms are gone.
-    """
-    return _samples_per_second(_model(x.device, seed), dataloader(x, y, batch_size, seed=seed), len(x), epochs)
-
-
-def compiled_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
-                                seed: int = 0) -> tuple[float, float]:
-    """``(seconds of the first step, samples per second after it)`` of the helpers' loop on ``torch.compile(model)``.
-
-    The first step traces the model and generates and compiles kernels (C++ on a CPU, Triton on a
-    GPU); later steps reuse them. Raises whatever ``torch.compile`` raises where it is unsupported.
-    """
-    model = torch.compile(_model(x.device, seed))
-    first = 1 / _samples_per_second(model, [(x[:batch_size], y[:batch_size])], 1, 1)  # one step, counted as 1
-    batches = TensorBatches(x, y, batch_size, seed=seed, drop_last=True)  # one shape: no recompilation
-    return first, _samples_per_second(model, batches, len(batches) * batch_size, epochs)
-
-
-def achieved_gflops(samples_per_second: float, batch_size: int, sizes=SIZES) -> float:
-    """The matrix-multiply rate (GFLOP/s) a loop achieves: steps per second x FLOPs per step."""
-    return samples_per_second / batch_size * training_step_flops(sizes, batch_size).total / 1e9
-
+from ..env import get_device
+from ..models import MLP, count_parameters
+from ..profiling import (SIZES, achieved_gflops, articles_samples_per_second, compiled_samples_per_second,
+                         dataloader_samples_per_second, fresh_mlp, helpers_samples_per_second, matmul_gflops,
+                         synchronize, training_step_flops)
+from ..recipe import Recipe, background, recipe_parts
+from ..training import TensorBatches, evaluate, train_epoch
 
 # ---------------------------------------------------------------- time to accuracy
 BENCHMARK_RECIPE = Recipe(epochs=12, batch_size=100, lr=5e-3, weight_decay=0.05)
@@ -139,7 +64,7 @@ def time_to_accuracy(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch
     accuracy reaches the target, so the test set chooses the stopping epoch: fine for timing, not
     for reporting an accuracy. The clock excludes the per-epoch evaluation.
     """
-    model = _model(x_train.device, seed)
+    model = fresh_mlp(x_train.device, seed)
     parts = recipe_parts(recipe, model, len(x_train), fill=fill, seed=seed)
     batches = TensorBatches(x_train, y_train, recipe.batch_size, seed=seed)
     result = TimeToAccuracy(target, False, 0, 0.0, recipe=describe(recipe))
@@ -158,7 +83,7 @@ def time_to_accuracy(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch
 
 # ---------------------------------------------------------------- the command
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.benchmark", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.course.benchmark", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and one epoch: checks that it runs")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's choice)")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
@@ -168,8 +93,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    from .data import load_mnist
-    from .preprocessing import mnist_splits
+    from ..data import load_mnist
+    from ..preprocessing import mnist_splits
 
     device = get_device(args.device)
     mnist, splits = load_mnist("bundled", verbose=False), mnist_splits(device=device)

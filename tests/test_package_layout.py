@@ -1,0 +1,94 @@
+"""The package's layout: lessons at the top, tooling in ``course``, tables that match the code."""
+
+import ast
+import pkgutil
+from pathlib import Path
+
+import lepton_helpers
+from lepton_helpers.course import nbtools
+
+PACKAGE = Path(lepton_helpers.__file__).parent
+LESSONS = sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE)]) if not m.ispkg)
+SUBPACKAGES = sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE)]) if m.ispkg)
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute names of the modules one file imports (relative imports resolved inside lepton_helpers)."""
+    names, package = set(), "lepton_helpers" + "".join("." + p for p in path.parent.relative_to(PACKAGE).parts)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(filter(None, [base, node.module or ""]))
+            names.add(module)
+            names |= {f"{module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_lessons_at_the_top_and_two_subpackages():
+    assert len(LESSONS) <= 16, f"{len(LESSONS)} lesson modules: {LESSONS}"
+    assert SUBPACKAGES == ["course", "exercises"]
+
+
+def test_the_module_table_lists_exactly_the_lesson_modules():
+    assert sorted(name for name, _, _ in nbtools.lesson_modules()) == LESSONS
+
+
+def test_readme_shows_the_module_table():
+    readme = (nbtools.ROOT / "README.md").read_text()
+    assert nbtools.module_table() in readme, "run `python -m lepton_helpers.course.nbtools sync`"
+
+
+def test_no_lesson_module_imports_the_course_tooling():
+    offenders = {name: sorted(i for i in _imports(PACKAGE / f"{name}.py") if i.startswith("lepton_helpers.course"))
+                 for name in LESSONS}
+    assert not {k: v for k, v in offenders.items() if v}
+
+
+def test_a_lesson_module_does_not_tell_a_fake_import_apart():
+    # the checker itself: a relative import of the tooling is seen as one
+    fake = PACKAGE / "course" / "__init__.py"
+    assert "lepton_helpers.course" not in _imports(fake)
+    assert "lepton_helpers.env" in _imports(PACKAGE / "course" / "recipe.py") or \
+        "lepton_helpers.evaluation" in _imports(PACKAGE / "course" / "recipe.py")
+
+
+def test_only_env_touches_the_global_generators():
+    """Seeding the caller's global generators is ``env.seed_everything``'s job alone (``seeded`` forks them)."""
+    calls = {}
+    for name in LESSONS:
+        tree = ast.parse((PACKAGE / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {
+                    "manual_seed", "seed"}:
+                owner = ast.unparse(node.func.value)
+                if owner in {"torch", "random", "np.random", "torch.random.default_generator", "torch.cuda"}:
+                    calls.setdefault(name, []).append(ast.unparse(node))
+    assert set(calls) <= {"env"}, calls
+
+
+def _pins(path: Path) -> dict[str, str]:
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    return dict(line.split("==") for line in lines if "==" in line)
+
+
+def test_requirement_floors_are_the_colab_stack_that_ci_tests():
+    """Each floor in pyproject.toml is the version CI's Colab stage installs, and the Python floor is CI's 3.11."""
+    import tomllib
+
+    project = tomllib.loads((nbtools.ROOT / "pyproject.toml").read_text())["project"]
+    floors = {}
+    for requirement in project["dependencies"]:
+        name, _, rest = requirement.partition(">=")
+        floors[name.strip()] = rest.split(",")[0].strip()
+    colab = _pins(nbtools.ROOT / ".ci" / "colab-stack.txt")
+    assert floors == {name: colab[name] for name in floors}
+    assert project["requires-python"] == ">=3.11"
+
+
+def test_the_wheel_ships_every_subpackage():
+    import tomllib
+
+    shipped = tomllib.loads((nbtools.ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    assert sorted(shipped) == ["lepton_helpers"] + [f"lepton_helpers.{name}" for name in SUBPACKAGES]
