@@ -7,7 +7,9 @@ model's confidence be trusted.
 * :func:`reliability` and :func:`expected_calibration_error`: is a "90% sure" prediction right 90%
   of the time?
 * :func:`fit_temperature`: temperature scaling, one number fitted on the validation split that
-  makes the softmax honest without changing any prediction.
+  makes the softmax honest without changing any prediction;
+* :func:`compare` and :func:`compare_items`: the course's one rule for a verdict ("better",
+  "worse", "no detectable difference") between two recipes, from repeated runs or paired test items.
 """
 
 from __future__ import annotations
@@ -154,3 +156,106 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, bounds: tuple[fl
                              bounds=tuple(math.log(b) for b in bounds), method="bounded",
                              options={"xatol": 1e-6})
     return math.exp(result.x)
+
+
+# ---------------------------------------------------------------- verdicts: the course's one rule
+MARGIN = 0.005
+"""The course's margin for accuracies: half a point (0.005). A smaller difference does not matter here."""
+
+RULE = ("a difference d between two recipes (the mean over at least 3 seeds, paired by seed, or over paired "
+        "test items) counts only when |d| exceeds both the margin m and twice its standard error; "
+        "otherwise the verdict is 'no detectable difference'")
+"""The rule every verdict in the notebooks follows, in words (printed by the ledger)."""
+
+
+def mean_se(values) -> tuple[float, float]:
+    """Mean and standard error (sample standard deviation / sqrt(n)) of at least 2 numbers."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"need at least 2 values for a standard error, got {values.tolist()!r}")
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values)))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A against B under :data:`RULE`: ``diff`` = mean(A) - mean(B) and its standard error ``se``."""
+
+    names: tuple[str, str]
+    a: tuple[float, ...]
+    b: tuple[float, ...]
+    diff: float
+    se: float
+    margin: float
+    paired_on: str
+    scale: float = 100.0
+    unit: str = "points"
+
+    @property
+    def verdict(self) -> str:
+        """``"better"`` or ``"worse"`` (A relative to B) when the difference counts, else ``"no detectable difference"``."""
+        if abs(self.diff) > self.margin and abs(self.diff) > 2 * self.se:
+            return "better" if self.diff > 0 else "worse"
+        return "no detectable difference"
+
+    @property
+    def not_worse(self) -> bool:
+        """A is not worse than B by more than the margin, even at the low end (``diff - 2 se > -margin``).
+
+        The robust part of "A is as good as B", which a teaching cell can assert on any machine.
+        """
+        return self.diff - 2 * self.se > -self.margin
+
+    def __str__(self) -> str:
+        k, (name_a, name_b) = self.scale, self.names
+        if self.paired_on == "test items":
+            sides = f"{name_a} {k * np.mean(self.a):.2f} vs {name_b} {k * np.mean(self.b):.2f} ({len(self.a):,} test items)"
+        else:
+            (ma, sa), (mb, sb) = mean_se(self.a), mean_se(self.b)
+            sides = (f"{name_a} {k * ma:.2f} ± {k * sa:.2f} vs {name_b} {k * mb:.2f} ± {k * sb:.2f} "
+                     f"({len(self.a)} {self.paired_on})")
+        outcome = {"better": f"{name_a} better than {name_b}", "worse": f"{name_a} worse than {name_b}"}
+        return (f"{sides}: difference {k * self.diff:+.2f} ± {k * self.se:.2f} {self.unit} -> "
+                f"{outcome.get(self.verdict, self.verdict)} (margin {k * self.margin:g} {self.unit})")
+
+
+def compare(a, b, *, names: tuple[str, str] = ("A", "B"), margin: float = MARGIN, paired: bool = True,
+            scale: float = 100.0, unit: str = "points") -> Comparison:
+    """Compare two recipes from one score per run (e.g. validation accuracy per seed), under :data:`RULE`.
+
+    ``paired=True`` means run ``i`` of A and of B share their seed (same initial weights and batch
+    order where the recipes allow), so the standard error comes from the per-seed differences,
+    which cancels the seed's own effect; ``paired=False`` combines the two standard errors.
+    ``scale`` and ``unit`` only affect printing (accuracies print in percentage points).
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim != 1 or b.ndim != 1 or min(len(a), len(b)) < 3:
+        raise ValueError(f"a verdict rests on at least 3 runs of each recipe; got {len(np.atleast_1d(a))} and "
+                         f"{len(np.atleast_1d(b))}")
+    if paired and len(a) != len(b):
+        raise ValueError(f"paired runs need as many runs of A as of B (one per seed), got {len(a)} and {len(b)}")
+    if not margin >= 0:
+        raise ValueError(f"margin must be >= 0, got {margin!r}")
+    if paired:
+        diff, se = mean_se(a - b)
+    else:
+        (ma, sa), (mb, sb) = mean_se(a), mean_se(b)
+        diff, se = ma - mb, math.hypot(sa, sb)
+    return Comparison(tuple(names), tuple(a.tolist()), tuple(b.tolist()), diff, se, margin, "seeds", scale, unit)
+
+
+def compare_items(correct_a, correct_b, *, names: tuple[str, str] = ("A", "B"),
+                  margin: float = MARGIN) -> Comparison:
+    """Compare two trained models on the same test items (1 = right, 0 = wrong), under :data:`RULE`.
+
+    Where retraining several seeds costs too much, the items themselves are the repetitions: the
+    per-item differences (-1, 0 or +1) have a mean (the accuracy difference) and a standard error,
+    as in a paired test; items both models get right or both get wrong contribute no noise.
+    """
+    a, b = _numpy(correct_a).astype(float).ravel(), _numpy(correct_b).astype(float).ravel()
+    if len(a) != len(b) or len(a) < 3:
+        raise ValueError(f"need the same test items for both models (at least 3), got {len(a)} and {len(b)}")
+    if not (np.isin(a, (0, 1)).all() and np.isin(b, (0, 1)).all()):
+        raise ValueError("correct_a and correct_b must hold 1 (right) or 0 (wrong) per test item, "
+                         "e.g. (logits.argmax(1) == y)")
+    diff, se = mean_se(a - b)
+    return Comparison(tuple(names), tuple(a.tolist()), tuple(b.tolist()), diff, se, margin, "test items")

@@ -6,8 +6,9 @@ import torch
 from scipy.stats import binomtest
 from sklearn.metrics import f1_score
 
-from lepton_helpers.evaluation import (accuracy_ci, confusion, expected_calibration_error, fit_temperature, nll,
-                                       per_class_scores, reliability)
+from lepton_helpers.evaluation import (MARGIN, RULE, accuracy_ci, compare, compare_items, confusion,
+                                       expected_calibration_error, fit_temperature, mean_se, nll, per_class_scores,
+                                       reliability)
 
 
 def test_wilson_interval_matches_a_worked_example_and_scipy():
@@ -90,3 +91,58 @@ def test_temperature_scaling_fixes_overconfident_logits_without_changing_predict
     ece_before = expected_calibration_error(torch.softmax(overconfident, 1), labels)
     ece_after = expected_calibration_error(torch.softmax(overconfident / t, 1), labels)
     assert ece_after < ece_before / 3
+
+
+# ---------------------------------------------------------------- the one comparison rule
+def test_mean_se_is_the_sample_standard_error():
+    mean, se = mean_se([1.0, 2.0, 3.0])
+    assert mean == 2.0 and se == pytest.approx(1 / 3**0.5)
+
+
+@pytest.mark.parametrize("a, b, verdict", [
+    ([0.971, 0.969, 0.972], [0.960, 0.962, 0.958], "better"),        # 1.1 points, se 0.2: counts
+    ([0.960, 0.962, 0.958], [0.971, 0.969, 0.972], "worse"),
+    ([0.971, 0.969, 0.972], [0.970, 0.968, 0.973], "no detectable difference"),  # inside the margin
+    ([0.99, 0.93, 0.97], [0.96, 0.95, 0.93], "no detectable difference"),        # over the margin, but noisy
+    ([0.9730, 0.9731, 0.9729], [0.9700, 0.9701, 0.9699], "no detectable difference"),  # 0.3 points: below m
+])
+def test_verdicts_follow_the_rule(a, b, verdict):
+    c = compare(a, b, names=("A", "B"))
+    assert c.verdict == verdict
+    counts = abs(c.diff) > MARGIN and abs(c.diff) > 2 * c.se
+    assert (verdict != "no detectable difference") == counts
+    assert verdict.split()[0] in str(c) or "no detectable difference" in str(c)
+
+
+def test_pairing_by_seed_cancels_the_seeds_own_effect():
+    seed_effect = [0.0, 0.02, -0.02]
+    a = [0.97 + e for e in seed_effect]
+    b = [0.96 + e for e in seed_effect]
+    assert compare(a, b, paired=True).verdict == "better"          # every seed: +1 point
+    assert compare(a, b, paired=False).verdict == "no detectable difference"  # seed noise swamps it
+
+
+def test_not_worse_is_the_robust_part_of_a_tie():
+    assert compare([0.970, 0.971, 0.969], [0.971, 0.970, 0.972]).not_worse
+    assert not compare([0.950, 0.951, 0.949], [0.971, 0.970, 0.972]).not_worse
+
+
+def test_compare_refuses_fewer_than_three_runs_and_unequal_pairs():
+    with pytest.raises(ValueError, match="at least 3 runs"):
+        compare([0.9, 0.91], [0.9, 0.92])
+    with pytest.raises(ValueError, match="one per seed"):
+        compare([0.9, 0.91, 0.92], [0.9, 0.92, 0.93, 0.94])
+
+
+def test_compare_items_is_a_paired_test_over_test_items():
+    rng = np.random.default_rng(0)
+    truth_a = rng.random(10_000) < 0.97
+    better = compare_items(truth_a, truth_a & (rng.random(10_000) < 0.98))  # B loses 2% of A's right answers
+    assert better.verdict == "better" and better.paired_on == "test items"
+    assert compare_items(truth_a, truth_a).verdict == "no detectable difference"
+    with pytest.raises(ValueError, match="1 \\(right\\) or 0"):
+        compare_items([0.5, 1, 0], [1, 1, 0])
+
+
+def test_the_rule_is_stated_in_words():
+    assert "twice its standard error" in RULE and "margin" in RULE
