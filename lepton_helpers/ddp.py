@@ -27,6 +27,7 @@ the global batch, up to float rounding.
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import os
 from collections.abc import Iterator
@@ -105,7 +106,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-rows", type=int, default=None, help="use only the first N training rows")
-    parser.add_argument("--device", default=None, help="cpu (gloo) or cuda (nccl); default: LEPTON_DEVICE, else auto")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="cpu: gloo, any number of processes (the default); cuda: nccl, one GPU per process")
     parser.add_argument("--out", type=Path, default=None, help="rank 0 saves the final state_dict and losses here")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.global_batch < 1:
@@ -113,40 +115,69 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _process_device(name: str, local_rank: int) -> torch.device:
+    """The CPU, or this process's own GPU (``cuda:local_rank``): nccl needs one GPU per process."""
+    device = get_device(name)
+    if device.type != "cuda":
+        return device
+    if local_rank >= torch.cuda.device_count():
+        raise RuntimeError(f"process {local_rank} of this machine needs GPU {local_rank}, but only "
+                           f"{torch.cuda.device_count()} are visible: start at most that many processes "
+                           "per machine (--nproc_per_node), or train on the CPU with --device cpu")
+    device = torch.device("cuda", local_rank)
+    torch.cuda.set_device(device)
+    return device
+
+
+def _train_process(args: argparse.Namespace, device: torch.device, rank: int,
+                   world_size: int) -> tuple[list[float], dict]:
+    """This process's part of the training: the losses and the final weights (copied to the CPU).
+
+    Everything that holds the process group (the DDP wrapper and its gradient buckets) lives only
+    in this function, so it can be freed before the group is destroyed.
+    """
+    splits = mnist_splits(device=device)
+    x, y = splits.x_train[:args.train_rows], splits.y_train[:args.train_rows]
+    with seeded(args.seed):
+        model = MLP().to(device)
+    wrapped = model
+    if world_size > 1:  # DDP averages the gradients across processes during backward()
+        ids = None if device.type == "cpu" else [device.index]
+        wrapped = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    losses = train(wrapped, x, y, steps=args.steps, global_batch=args.global_batch, lr=args.lr,
+                   rank=rank, world_size=world_size, seed=args.seed)
+    return losses, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
 def main(argv: list[str] | None = None) -> None:
+    """Train on this process's shards; rank 0 reports and saves. Every rank shuts down the same way.
+
+    PyTorch's documentation asks every process to call ``destroy_process_group`` when it no longer
+    communicates; here it runs in ``finally``, so a failing rank releases its group too. Before it,
+    each rank frees what still holds the group (the DDP wrapper sits in a reference cycle, so only
+    the garbage collector frees it) and waits at a barrier until every rank has finished its
+    collectives and rank 0 has saved. Left to the interpreter's exit instead, the group's worker
+    threads can outlive Python and abort the process ("terminate called without an active exception").
+    """
     args = _parse(argv)
     rank, world_size = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
-    device = get_device(args.device)
-    if device.type == "cuda":  # one GPU per process
-        if local_rank >= torch.cuda.device_count():
-            raise RuntimeError(f"process {local_rank} of this machine needs GPU {local_rank}, but only "
-                               f"{torch.cuda.device_count()} are visible: start at most that many processes "
-                               "per machine (--nproc_per_node), or train on the CPU with --device cpu")
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
+    device = _process_device(args.device, int(os.environ.get("LOCAL_RANK", 0)))
     distributed = world_size > 1
     if distributed:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     try:
-        splits = mnist_splits(device=device)
-        x, y = splits.x_train[:args.train_rows], splits.y_train[:args.train_rows]
-        with seeded(args.seed):
-            model = MLP().to(device)
-        wrapped = model
-        if distributed:  # DDP averages the gradients across processes during backward()
-            wrapped = nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
-        losses = train(wrapped, x, y, steps=args.steps, global_batch=args.global_batch, lr=args.lr,
-                       rank=rank, world_size=world_size, seed=args.seed)
+        losses, state = _train_process(args, device, rank, world_size)
         if rank == 0:
             backend = dist.get_backend() if distributed else "none"
             print(f"{world_size} process(es), backend {backend}: {args.steps} SGD steps on global batches of "
                   f"{args.global_batch} ({args.global_batch // world_size} rows per process); "
-                  f"loss {losses[0]:.4f} -> {losses[-1]:.4f}")
+                  f"loss {losses[0]:.4f} -> {losses[-1]:.4f}", flush=True)
             if args.out is not None:
                 args.out.parent.mkdir(parents=True, exist_ok=True)
-                state = {k: v.cpu() for k, v in model.state_dict().items()}
                 torch.save({"state_dict": state, "losses": losses, "world_size": world_size}, args.out)
+        if distributed:
+            gc.collect()  # frees the DDP wrapper of _train_process now, while Python is fully alive
+            dist.barrier(device_ids=None if device.type == "cpu" else [device.index])
     finally:
         if distributed:
             dist.destroy_process_group()

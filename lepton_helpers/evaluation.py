@@ -121,14 +121,26 @@ def expected_calibration_error(probs, labels, n_bins: int = 15) -> float:
 
 
 def plot_reliability(curves: dict[str, Reliability], title: str | None = None) -> plt.Figure:
-    """Reliability diagrams side by side: bars of accuracy per confidence bin against the diagonal."""
+    """Reliability diagrams side by side: bars of accuracy per confidence bin against the diagonal.
+
+    Each non-empty bin shows how many predictions it holds (the number at its foot) and a binomial
+    standard error bar, sqrt(acc (1 - acc) / n): a bin of a few dozen predictions is noisy, a bin of
+    thousands is not, and the ECE weights them by those counts.
+    """
     fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.6), squeeze=False)
     for ax, (name, r) in zip(axes.flat, curves.items()):
-        width = np.diff(r.edges)
-        ax.bar(r.edges[:-1], np.nan_to_num(r.accuracy), width=width, align="edge", edgecolor="k",
-               alpha=0.7, label="accuracy")
+        width, filled = np.diff(r.edges), r.count > 0
+        accuracy = np.nan_to_num(r.accuracy)
+        ax.bar(r.edges[:-1], accuracy, width=width, align="edge", edgecolor="k", alpha=0.7, label="accuracy")
+        centres = r.edges[:-1][filled] + width[filled] / 2
+        se = np.sqrt(accuracy[filled] * (1 - accuracy[filled]) / r.count[filled])
+        ax.errorbar(centres, accuracy[filled], yerr=se, fmt="none", ecolor="k", capsize=2, lw=1,
+                    label="± 1 standard error")
+        for x, n in zip(centres, r.count[filled]):
+            ax.text(x, 0.02, f"{n:,}", rotation=90, ha="center", va="bottom", fontsize=6)
         ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
-        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy", title=f"{name}\nECE = {r.ece:.4f}")
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (number: predictions in the bin)", ylabel="accuracy",
+               title=f"{name}\nECE = {r.ece:.4f}")
         ax.legend(fontsize=8, loc="upper left")
     if title:
         fig.suptitle(title)
@@ -205,10 +217,19 @@ class Comparison:
         """
         return self.diff - 2 * self.se > -self.margin
 
+    @property
+    def not_better(self) -> bool:
+        """A is not better than B by more than the margin, even at the high end (``diff + 2 se < margin``).
+
+        The robust part of "A does not beat B", which a teaching cell (or a ledger) can assert on any machine.
+        """
+        return self.diff + 2 * self.se < self.margin
+
     def __str__(self) -> str:
         k, (name_a, name_b) = self.scale, self.names
-        if self.paired_on == "test items":
-            sides = f"{name_a} {k * np.mean(self.a):.2f} vs {name_b} {k * np.mean(self.b):.2f} ({len(self.a):,} test items)"
+        if self.paired_on.endswith("items"):
+            sides = (f"{name_a} {k * np.mean(self.a):.2f} vs {name_b} {k * np.mean(self.b):.2f} "
+                     f"({len(self.a):,} {self.paired_on})")
         else:
             (ma, sa), (mb, sb) = mean_se(self.a), mean_se(self.b)
             sides = (f"{name_a} {k * ma:.2f} ± {k * sa:.2f} vs {name_b} {k * mb:.2f} ± {k * sb:.2f} "
@@ -219,13 +240,15 @@ class Comparison:
 
 
 def compare(a, b, *, names: tuple[str, str] = ("A", "B"), margin: float = MARGIN, paired: bool = True,
-            scale: float = 100.0, unit: str = "points") -> Comparison:
+            scale: float = 100.0, unit: str = "points", runs: str = "seeds") -> Comparison:
     """Compare two recipes from one score per run (e.g. validation accuracy per seed), under :data:`RULE`.
 
     ``paired=True`` means run ``i`` of A and of B share their seed (same initial weights and batch
     order where the recipes allow), so the standard error comes from the per-seed differences,
     which cancels the seed's own effect; ``paired=False`` combines the two standard errors.
-    ``scale`` and ``unit`` only affect printing (accuracies print in percentage points).
+    ``scale`` and ``unit`` only affect printing (accuracies print in percentage points); ``runs``
+    names the repetitions in the printed verdict (``"timing repeats"`` for speeds, with a margin in
+    the speed's own unit).
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.ndim != 1 or b.ndim != 1 or min(len(a), len(b)) < 3:
@@ -240,16 +263,21 @@ def compare(a, b, *, names: tuple[str, str] = ("A", "B"), margin: float = MARGIN
     else:
         (ma, sa), (mb, sb) = mean_se(a), mean_se(b)
         diff, se = ma - mb, math.hypot(sa, sb)
-    return Comparison(tuple(names), tuple(a.tolist()), tuple(b.tolist()), diff, se, margin, "seeds", scale, unit)
+    if not isinstance(runs, str) or runs.endswith("items"):
+        raise ValueError(f"runs names the repetitions, e.g. 'seeds' or 'timing repeats', got {runs!r} "
+                         "(paired items: use compare_items)")
+    return Comparison(tuple(names), tuple(a.tolist()), tuple(b.tolist()), diff, se, margin, runs, scale, unit)
 
 
 def compare_items(correct_a, correct_b, *, names: tuple[str, str] = ("A", "B"),
-                  margin: float = MARGIN) -> Comparison:
+                  margin: float = MARGIN, items: str = "test items") -> Comparison:
     """Compare two trained models on the same test items (1 = right, 0 = wrong), under :data:`RULE`.
 
     Where retraining several seeds costs too much, the items themselves are the repetitions: the
     per-item differences (-1, 0 or +1) have a mean (the accuracy difference) and a standard error,
     as in a paired test; items both models get right or both get wrong contribute no noise.
+    ``items`` names the items in the printed verdict: ``"validation items"`` when the comparison
+    makes a choice (the test set is kept for the end).
     """
     a, b = _numpy(correct_a).astype(float).ravel(), _numpy(correct_b).astype(float).ravel()
     if len(a) != len(b) or len(a) < 3:
@@ -258,4 +286,6 @@ def compare_items(correct_a, correct_b, *, names: tuple[str, str] = ("A", "B"),
         raise ValueError("correct_a and correct_b must hold 1 (right) or 0 (wrong) per test item, "
                          "e.g. (logits.argmax(1) == y)")
     diff, se = mean_se(a - b)
-    return Comparison(tuple(names), tuple(a.tolist()), tuple(b.tolist()), diff, se, margin, "test items")
+    if not (isinstance(items, str) and items.endswith("items")):
+        raise ValueError(f"items names what was compared, e.g. 'test items' or 'validation items', got {items!r}")
+    return Comparison(tuple(names), tuple(a.tolist()), tuple(b.tolist()), diff, se, margin, items)

@@ -4,9 +4,10 @@
   with forward hooks (the hooks are removed afterwards, even if the forward fails);
 * :func:`make_probe` is a linear probe (Alain and Bengio 2016): standardise, then multinomial
   logistic regression; a plain scikit-learn estimator (``fit``/``predict``/``score``);
-* :func:`probe_accuracies` fits one probe per feature set and returns the test accuracies;
-* :func:`top_k_accuracies` keeps the ``k`` best-scoring features (``SelectKBest``) for several ``k``
-  and probes each.
+* :func:`probe_correct` fits one probe per feature set and says which held-out rows it gets right
+  (what a paired comparison, ``evaluation.compare_items``, needs); :func:`probe_accuracies` is their mean;
+* :func:`top_k_correct` and :func:`top_k_accuracies` keep the ``k`` best-scoring features
+  (``SelectKBest``) for several ``k`` and probe each.
 """
 
 from __future__ import annotations
@@ -65,26 +66,35 @@ def make_probe(C: float = 0.1, max_iter: int = 1000, tol: float = 1e-4, seed: in
                                                               random_state=seed))
 
 
-def probe_accuracies(train: Mapping[str, np.ndarray], y_train, test: Mapping[str, np.ndarray], y_test,
-                     probe=None) -> dict[str, float]:
-    """Test accuracy of a fresh clone of ``probe`` (default :func:`make_probe`) fitted on each feature set.
+def probe_correct(train: Mapping[str, np.ndarray], y_train, test: Mapping[str, np.ndarray], y_test,
+                  probe=None) -> dict[str, np.ndarray]:
+    """For each feature set, a boolean array: which ``test`` rows a fresh clone of ``probe``
+    (default :func:`make_probe`), fitted on the ``train`` rows, classifies correctly.
 
-    ``train`` and ``test`` map the same names to ``(n_samples, n_features)`` arrays.
+    ``train`` and ``test`` map the same names to ``(n_samples, n_features)`` arrays. Two feature
+    sets scored on the same rows can then be compared item by item (``evaluation.compare_items``).
     """
     if set(train) != set(test):
         raise ValueError(f"train and test must have the same feature sets, got {sorted(train)} and {sorted(test)}")
     probe = make_probe() if probe is None else probe
     y_train, y_test = _labels(y_train), _labels(y_test)
-    scores = {}
+    correct = {}
     for name, x in train.items():
         _check_rows(name, x, y_train, test[name], y_test)
-        scores[name] = float(clone(probe).fit(x, y_train).score(test[name], y_test))
-    return scores
+        correct[name] = clone(probe).fit(x, y_train).predict(test[name]) == y_test
+    return correct
 
 
-def top_k_accuracies(scores, ks: Sequence[int], x_train: np.ndarray, y_train, x_test: np.ndarray, y_test,
-                     probe=None) -> list[float]:
-    """For each ``k`` in ``ks``: test accuracy of ``SelectKBest(k)`` on ``scores``, then a fresh ``probe``.
+def probe_accuracies(train: Mapping[str, np.ndarray], y_train, test: Mapping[str, np.ndarray], y_test,
+                     probe=None) -> dict[str, float]:
+    """Accuracy on the ``test`` rows of a fresh probe fitted on each feature set (the mean of :func:`probe_correct`)."""
+    return {name: float(np.mean(c)) for name, c in probe_correct(train, y_train, test, y_test, probe).items()}
+
+
+def top_k_correct(scores, ks: Sequence[int], x_train: np.ndarray, y_train, x_test: np.ndarray, y_test,
+                  probe=None) -> list[np.ndarray]:
+    """For each ``k`` in ``ks``: which ``x_test`` rows ``SelectKBest(k)`` on ``scores``, then a fresh
+    ``probe`` fitted on ``x_train``, classifies correctly (a boolean array per ``k``).
 
     ``scores`` has one number per column of ``x_train`` (higher = more useful), for example
     ``f_classif``'s F values, mutual information, ``|weights|`` or permutation importances;
@@ -102,8 +112,15 @@ def top_k_accuracies(scores, ks: Sequence[int], x_train: np.ndarray, y_train, x_
     _check_rows("scored", x_train, y_train, x_test, y_test)
     probe = make_probe() if probe is None else probe
     given = lambda X, y: scores  # SelectKBest's score function: the scores computed beforehand
-    return [float(make_pipeline(SelectKBest(given, k=k), clone(probe)).fit(x_train, y_train).score(x_test, y_test))
+    return [make_pipeline(SelectKBest(given, k=k), clone(probe)).fit(x_train, y_train).predict(x_test) == y_test
             for k in ks]
+
+
+def top_k_accuracies(scores, ks: Sequence[int], x_train: np.ndarray, y_train, x_test: np.ndarray, y_test,
+                     probe=None) -> list[float]:
+    """For each ``k`` in ``ks``: accuracy on the ``x_test`` rows with the ``k`` best-scored features kept
+    (the mean of :func:`top_k_correct`)."""
+    return [float(np.mean(c)) for c in top_k_correct(scores, ks, x_train, y_train, x_test, y_test, probe)]
 
 
 def _labels(y) -> np.ndarray:

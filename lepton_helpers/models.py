@@ -146,7 +146,8 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> tup
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a PyTorch file but not a {FORMAT} checkpoint; "
                               "save the model with lepton_helpers.models.save_checkpoint.")
-    model = MLP(**payload["config"])
+    with seeded(0):  # initial weights, overwritten at once: drawn without moving the caller's generator
+        model = MLP(**payload["config"])
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as err:

@@ -8,12 +8,20 @@ redraws only the curves over that background), and why they behave the same on i
 (Colab) and 8.x (JupyterLab 4, VS Code), whose ``Output`` widgets differ. :class:`SliderPicture`
 holds that plumbing; :class:`ActivationExplorer` (notebook 02, k and θ) and :class:`SweepExplorer`
 (notebook 06, a precomputed learning rate x momentum grid) build on it.
+
+Readers without a kernel (GitHub, nbviewer, an HTML export) cannot run a widget, so an explorer
+displays as a bundle: the live widget view, and beside it its current picture (PNG) and readout
+(one line of text). A front end with a kernel shows the widget; ``python -m
+lepton_helpers.course.nbtools run`` stores the last picture and readout and drops the view.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
@@ -23,9 +31,14 @@ import PIL.Image
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .activation import lepton, lepton_derivative
+from .env import in_colab
 from .training import History
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+"""The MIME type of a live widget in a notebook's outputs."""
 
 
 # ---------------------------------------------------------------- figures
@@ -51,23 +64,64 @@ def show_digits(images: torch.Tensor, labels: Sequence | None = None, predicted:
     return fig
 
 
-def plot_histories(histories: Mapping[str, History], title: str | None = None) -> plt.Figure:
-    """Training loss and validation accuracy per epoch, one line per named run."""
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+"""Okabe and Ito's colour-blind-safe palette (blue, orange, green, vermillion, purple, sky, yellow, black)."""
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINESTYLES = ("-", "--", "-.", ":")
+
+
+def line_style(i: int) -> dict:
+    """The ``i``-th line's colour, marker and line style: told apart without colour, too.
+
+    Colours and markers cycle together (8 each), line styles every 4; any 32 lines differ in at
+    least one of (colour, marker, line style), and neighbours differ in all three.
+    """
+    return {"color": OKABE_ITO[i % 8], "marker": MARKERS[i % 8], "linestyle": LINESTYLES[(i + i // 8) % 4]}
+
+
+def plot_histories(histories: Mapping[str, History | Sequence[History]], title: str | None = None,
+                   loss: str = "train") -> plt.Figure:
+    """Loss and validation accuracy per epoch, one line per named recipe.
+
+    A name maps to one run, or to several runs of the same recipe (one per seed): then the line is
+    their mean and the shaded band ± one standard error, so the noise between seeds is visible.
+    ``loss="train"`` draws each epoch's mean training loss; ``loss="val"`` the validation loss, the
+    one to compare when the runs' training losses are different quantities (local losses sum one
+    loss per layer).
+    """
+    if loss not in ("train", "val"):
+        raise ValueError(f"loss must be 'train' or 'val', got {loss!r}")
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
-    for name, h in histories.items():
-        epochs = range(1, len(h.train_loss) + 1)
-        ax_loss.plot(epochs, h.train_loss, marker=".", label=name)
-        if h.val_acc:
-            ax_acc.plot(epochs, [100 * a for a in h.val_acc], marker=".", label=name)
-    ax_loss.set(xlabel="epoch", ylabel="training loss", yscale="log")
+    for i, (name, runs) in enumerate(histories.items()):
+        runs = [runs] if isinstance(runs, History) else list(runs)
+        _band(ax_loss, [h.train_loss if loss == "train" else h.val_loss for h in runs], 1, name, line_style(i))
+        if all(h.val_acc for h in runs):
+            _band(ax_acc, [h.val_acc for h in runs], 100, name, line_style(i))
+    seeds = max((len([runs] if isinstance(runs, History) else runs) for runs in histories.values()), default=1)
+    ax_loss.set(xlabel="epoch", ylabel=f"{'training' if loss == 'train' else 'validation'} loss", yscale="log")
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
-    ax_acc.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
+        ax.legend(fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    spread = f"mean ± s.e. of {seeds} seeds" if seeds > 1 else ""
+    if title or spread:
+        fig.suptitle(f"{title} ({spread})" if title and spread else title or spread)
     fig.tight_layout()
     return fig
+
+
+def _band(ax, curves: Sequence[Sequence[float]], scale: float, name: str, style: dict) -> None:
+    """One recipe's curve: the mean over its runs, with ± one standard error shaded when there are several."""
+    if len({len(c) for c in curves}) != 1 or not curves[0]:
+        raise ValueError(f"the runs of {name!r} have different or no epochs: {[len(c) for c in curves]}")
+    values = scale * np.asarray(curves, dtype=float)
+    epochs = np.arange(1, values.shape[1] + 1)
+    mean = values.mean(0)
+    ax.plot(epochs, mean, label=name, markersize=4, **style)
+    if len(values) > 1:
+        se = values.std(0, ddof=1) / math.sqrt(len(values))
+        ax.fill_between(epochs, mean - se, mean + se, color=style["color"], alpha=0.2)
 
 
 # ---------------------------------------------------------------- the Lepton explorer
@@ -78,17 +132,6 @@ X_RANGE = (-6.0, 6.0)
 def _grid(points: int = 1201) -> torch.Tensor:
     # float64 and a fine grid (step 0.01), so that even at k = 50 the curves are smooth
     return torch.linspace(*X_RANGE, points, dtype=torch.float64)
-
-
-def _axis_top(peak: float) -> float:
-    """The derivative panel's upper limit: the first of a few fixed values above the peak.
-
-    A handful of fixed limits (rather than one per k) lets each background be rendered once.
-    """
-    for top in (0.3, 0.6, 1.2, 2.5, 5.0, 10.0, 15.0):
-        if top >= 1.1 * peak:
-            return top
-    return 5.0 * math.ceil(1.1 * peak / 5)
 
 
 def _tangent(k: float, theta: float) -> tuple[list[float], list[float]]:
@@ -102,7 +145,7 @@ class SliderPicture:
     renders into PNG bytes in an ``ipywidgets.Image`` on every slider move.
 
     Subclasses create their sliders, call :meth:`_assemble` with them, and implement :meth:`redraw`.
-    Display one by making it the last expression of a cell (or ``display(explorer.box)``).
+    Display one by making it the last expression of a cell (or ``display(explorer)``).
     """
 
     def _assemble(self, *sliders: widgets.Widget) -> None:
@@ -126,23 +169,44 @@ class SliderPicture:
         PIL.Image.fromarray(np.asarray(figure.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    def text(self) -> str:
+        """The readout as one line of plain text."""
+        return plain_text(self.readout.value)
 
-        display(self.box)
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """The live widget, with the current picture and readout beside it for readers without a kernel.
+
+        JupyterLab, VS Code and Colab render the widget view whenever they hold a kernel; nbconvert,
+        GitHub and nbviewer show the PNG (once ``nbtools run`` has dropped the view). In Colab the
+        PNG is left out: nothing there reads it, and a front end should never choose it over the widget.
+        """
+        bundle = {WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.box.model_id},
+                  "text/plain": self.text()}
+        if not in_colab():
+            bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        return bundle
+
+
+def plain_text(markup: str) -> str:
+    """A widget's HTML (a readout, a progress bar's label) as plain text: tags dropped, entities and
+    the wide spaces that widgets use for padding turned into plain characters and spaces."""
+    text = html.unescape(re.sub(r"<[^>]*>", "", markup))
+    return text.replace("\xa0", " ").replace("\u2007", " ")
 
 
 class ActivationExplorer(SliderPicture):
     """Sliders for k and theta; f and f' side by side, redrawn on every slider move.
 
     Attributes:
-        k_slider, theta_slider: ``FloatSlider`` widgets (descriptions "k" and "θ").
+        k_slider: a ``FloatLogSlider`` (description "k", 0.1 to ``k_max``): logarithmic, so the range
+            that matters (0.1-5) takes most of its length and k = 1 (exponent 0) is a stop of the drag.
+        theta_slider: a ``FloatSlider`` (description "θ").
         image: the ``Image`` widget that shows the figure as PNG bytes.
         readout: an ``HTML`` widget with the current k, θ and the maximum slope k/4.
         box: the container (CSS class ``lepton-explorer``) that the notebook displays.
         figure: the Matplotlib figure, kept and updated in place.
 
-    Display it by making it the last expression of a cell (or ``display(explorer.box)``).
+    Display it by making it the last expression of a cell (or ``display(explorer)``).
     """
 
     def __init__(self, k: float = 1.0, theta: float = 0.0, *, k_max: float = 50.0, theta_max: float = 4.0,
@@ -155,8 +219,9 @@ class ActivationExplorer(SliderPicture):
             raise ValueError(f"the start values must lie on the sliders: 0.1 <= k <= {k_max:g} and "
                              f"|theta| <= {theta_max:g}, got k={k!r}, theta={theta!r}")
         style = {"description_width": "1.5em"}
-        self.k_slider = widgets.FloatSlider(value=k, min=0.1, max=k_max, step=0.1, description="k",
-                                            readout_format=".1f", continuous_update=True, style=style)
+        self.k_slider = widgets.FloatLogSlider(value=k, base=10, min=-1, max=math.log10(k_max), step=0.01,
+                                               description="k", readout_format=".2f", continuous_update=True,
+                                               style=style)
         self.theta_slider = widgets.FloatSlider(value=theta, min=-theta_max, max=theta_max, step=0.1,
                                                 description="θ", readout_format=".1f", continuous_update=True,
                                                 style=style)
@@ -169,37 +234,40 @@ class ActivationExplorer(SliderPicture):
     def _build_figure(self, dpi: int) -> None:
         """Create the figure once: axes, legends and the reference sigmoid (the static background),
         and the curves and markers that :meth:`redraw` moves (animated: drawn over the background)."""
-        self.figure = Figure(figsize=(9, 3.2), dpi=dpi)
+        self.figure = Figure(figsize=(9, 3.8), dpi=dpi)
         FigureCanvasAgg(self.figure)
         self.ax_f, self.ax_df = self.figure.subplots(1, 2)
         x = self.x.numpy()
         self.ax_f.plot(x, lepton(self.x).numpy(), "--", color="gray", lw=1, label="sigmoid (k=1, θ=0)")
         self.ax_df.plot(x, lepton_derivative(self.x).numpy(), "--", color="gray", lw=1, label="sigmoid'")
-        (self.f_line,) = self.ax_f.plot([], [], color="C0", lw=2, label="Lepton f(x)")
-        (self.tangent_line,) = self.ax_f.plot([], [], ":", color="C3", lw=1.5, label="slope k/4 at x=θ")
-        (self.f_peak,) = self.ax_f.plot([], [], "o", color="C3")
-        (self.df_line,) = self.ax_df.plot([], [], color="C1", lw=2, label="f'(x) = k f (1 - f)")
-        (self.df_peak,) = self.ax_df.plot([], [], "o", color="C3")
-        self.peak_label = self.ax_df.annotate("", (0, 0), xytext=(8, -4), textcoords="offset points", color="C3")
+        (self.f_line,) = self.ax_f.plot([], [], color=OKABE_ITO[0], lw=2, label="Lepton f(x)")
+        (self.tangent_line,) = self.ax_f.plot([], [], ":", color=OKABE_ITO[3], lw=1.5, label="slope k/4 at x=θ")
+        (self.f_peak,) = self.ax_f.plot([], [], "o", color=OKABE_ITO[3])
+        (self.df_line,) = self.ax_df.plot([], [], color=OKABE_ITO[1], lw=2, label="f'(x) = k f (1 - f)")
+        (self.df_peak,) = self.ax_df.plot([], [], "o", color=OKABE_ITO[3])
+        self.peak_label = self.ax_df.annotate("", (0, 0), xytext=(8, -4), textcoords="offset points", color=OKABE_ITO[3])
         self._moving = (self.f_line, self.tangent_line, self.f_peak, self.df_line, self.df_peak, self.peak_label)
         for artist in self._moving:
             artist.set_animated(True)
         self.ax_f.set(xlim=X_RANGE, ylim=(-0.05, 1.05), xlabel="x", title="f(x) = 1 / (1 + exp(-k(x - θ)))")
-        self.ax_df.set(xlim=X_RANGE, xlabel="x", title="derivative f'(x)")
-        for ax in (self.ax_f, self.ax_df):
+        # One fixed logarithmic axis for every k: the peak k/4 climbs steadily as k grows (a linear axis
+        # that rescales with k made the drawn peak jump down, as if it halved).
+        k_max = 10 ** self.k_slider.max
+        self.ax_df.set(xlim=X_RANGE, yscale="log", ylim=(1e-3, 2 * k_max / 4), xlabel="x",
+                       title="derivative f'(x) (log scale)")
+        for ax in (self.ax_f, self.ax_df):  # legends below the panels: no curve or label can cover them
             ax.grid(alpha=0.3)
-            ax.legend(loc="upper left", fontsize=8)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8, frameon=False)
         self.figure.tight_layout()
-        self._backgrounds: dict[float, object] = {}
+        self._background = None
 
-    def _restore_background(self, top: float) -> None:
-        """Paint the static part for a derivative axis reaching ``top`` (rendered once, then cached)."""
-        self.ax_df.set_ylim(-0.02 * top, top)
+    def _restore_background(self) -> None:
+        """Paint the static part (axes, legends, the reference sigmoid): rendered once, then cached."""
         canvas = self.figure.canvas
-        if top not in self._backgrounds:
+        if self._background is None:
             canvas.draw()
-            self._backgrounds[top] = canvas.copy_from_bbox(self.figure.bbox)
-        canvas.restore_region(self._backgrounds[top])
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+        canvas.restore_region(self._background)
 
     def redraw(self) -> None:
         """Update the curves, the marked steepest point and the readout for the sliders' values.
@@ -216,7 +284,7 @@ class ActivationExplorer(SliderPicture):
         self.df_peak.set_data([theta], [peak])
         self.peak_label.xy = (theta, peak)
         self.peak_label.set_text(f"k/4 = {peak:.3g}")
-        self._restore_background(_axis_top(peak))
+        self._restore_background()
         for artist in self._moving:
             self.figure.draw_artist(artist)
         self.image.value = self.png(self.figure)
@@ -238,8 +306,8 @@ def plot_lepton_family(ks: tuple[float, ...] = (0.5, 1, 2, 5, 50), thetas: tuple
         ax_f, ax_df = axes[0, column], axes[1, column]
         for function, ax in ((lepton, ax_f), (lepton_derivative, ax_df)):
             ax.plot(x, function(x), "--", color="gray", lw=1, label="sigmoid")
-            for label, k, theta in family:
-                ax.plot(x, function(x, k, theta), lw=1.5, label=label)
+            for i, (label, k, theta) in enumerate(family):  # colour, marker and dash: told apart without colour
+                ax.plot(x, function(x, k, theta), lw=1.5, label=label, markevery=100, markersize=4, **line_style(i))
             ax.grid(alpha=0.3)
         ax_df.set_yscale("log")
         ax_df.set_ylim(1e-4, 20)
@@ -264,7 +332,7 @@ class SweepExplorer(SliderPicture):
     Attributes:
         lr_slider, momentum_slider: ``SelectionSlider`` widgets over the grid's values.
         image: the ``Image`` widget; readout: an ``HTML`` line with the selected run's numbers.
-        box: the container to display (or make the explorer the last expression of a cell).
+        box: the widgets' container (display the explorer itself: the last expression of a cell).
     """
 
     def __init__(self, runs: Mapping[tuple[float, float], History], lrs: Sequence[float],
@@ -302,7 +370,7 @@ class SweepExplorer(SliderPicture):
         for key, history in self.runs.items():
             epochs = range(1, len(history.val_acc) + 1)
             selected = key == (lr, momentum)
-            ax_curve.plot(epochs, [100 * a for a in history.val_acc], color="C3" if selected else "0.8",
+            ax_curve.plot(epochs, [100 * a for a in history.val_acc], color=OKABE_ITO[3] if selected else "0.8",
                           lw=2.5 if selected else 1, zorder=3 if selected else 1, marker="o" if selected else None)
         ax_curve.set(xlabel="epoch", ylabel="validation accuracy (%)", ylim=(0, 100),
                      xticks=range(1, max(len(h.val_acc) for h in self.runs.values()) + 1),
@@ -319,7 +387,7 @@ class SweepExplorer(SliderPicture):
 def _frame(column: int, row: int):
     from matplotlib.patches import Rectangle
 
-    return Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="C3", lw=3)
+    return Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, edgecolor=OKABE_ITO[3], lw=3)
 
 
 def draw_heatmap(ax, values: np.ndarray, lrs: Sequence[float], momenta: Sequence[float]) -> None:

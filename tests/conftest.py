@@ -22,7 +22,7 @@ os.environ.setdefault("ATEN_CPU_CAPABILITY", "default")  # before nbval starts a
 from lepton_helpers.data import load_mnist  # noqa: E402
 
 
-NOTEBOOK_TEST_MODULES = {"test_course_classroom.py"}  # tests that execute notebooks or student copies
+NOTEBOOK_TEST_MODULES = {"test_course_classroom.py", "test_exercises.py"}  # tests that execute notebooks or student copies
 
 
 def pytest_collection_modifyitems(items):
@@ -37,3 +37,52 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def mnist():
     return load_mnist("bundled")
+
+
+@pytest.fixture
+def keeps_global_rng():
+    """``check(call)`` asserts that ``call(a)`` neither reseeds nor draws from PyTorch's global generator.
+
+    After ``torch.manual_seed(1); a = MLP(); call(a); b = MLP()``, ``b`` must have the weights of the
+    second network of ``torch.manual_seed(1); MLP(); MLP()``: a helper that reseeds the global
+    generator (``torch.manual_seed(0)`` inside) or draws from it leaves ``b`` with other weights.
+    """
+    import torch
+
+    from lepton_helpers.models import MLP
+
+    def check(call) -> None:
+        torch.manual_seed(1)
+        call(MLP())
+        after = MLP().state_dict()
+        torch.manual_seed(1)
+        MLP()
+        for name, expected in MLP().state_dict().items():
+            assert torch.equal(after[name], expected), f"the call moved the caller's global generator ({name} differs)"
+
+    return check
+
+
+@pytest.fixture
+def fake_training_clock(monkeypatch):
+    """A fake clock for ``training.fit``: each training pass takes 1 s, each validation 100 s (no real timing).
+
+    ``History.seconds`` must count the training passes only, so with this clock it reads 1, 2, 3...
+    whatever validation costs.
+    """
+    import types
+
+    from lepton_helpers import training
+
+    now = [0.0]
+    train_epoch, evaluate = training.train_epoch, training.evaluate
+
+    def timed(function, seconds):
+        def run(*args, **kwargs):
+            now[0] += seconds
+            return function(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(training, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+    monkeypatch.setattr(training, "train_epoch", timed(train_epoch, 1.0))
+    monkeypatch.setattr(training, "evaluate", timed(evaluate, 100.0))

@@ -126,3 +126,19 @@ def test_bad_settings_are_clear_errors():
         init_network((3, 2, 2), k=0.0)
     with pytest.raises(ValueError, match="lr > 0"):
         gradient_descent(init_network((3, 2)), torch.zeros(1, 3, dtype=f64), torch.zeros(1, dtype=torch.long), lr=-1)
+
+
+def test_gradient_descent_takes_an_autograd_based_rule():
+    """The rule runs with autograd on, so one built on autograd gives the hand-written rule's steps."""
+    x_train, y_train, _, _ = case_study_data()
+
+    def autograd_rule(layers, x, y):
+        return F.cross_entropy(forward(layers, x)[0], y), autograd_gradients(layers, x, y)
+
+    by_hand, by_autograd = init_network((10, 20, 5), seed=0), init_network((10, 20, 5), seed=0)
+    hand_losses = gradient_descent(by_hand, x_train, y_train, lr=0.5, epochs=20)
+    autograd_losses = gradient_descent(by_autograd, x_train, y_train, lr=0.5, epochs=20, gradients=autograd_rule)
+    assert all(type(loss) is float for loss in autograd_losses)
+    assert autograd_losses == pytest.approx(hand_losses, rel=1e-12) and autograd_losses[-1] < autograd_losses[0]
+    assert max_abs_difference(by_hand, by_autograd) < 1e-12
+    assert not any(t.requires_grad for layer in by_autograd for t in layer.tensors().values())

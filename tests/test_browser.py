@@ -6,6 +6,10 @@ What it proves, on the stack self-learners use (JupyterLab 4, ipywidgets 8):
   in the notebook JupyterLab saves), the Lepton explorer appears, and moving its k and θ sliders
   with the keyboard redraws the curves (the PNG's bytes change) and updates the readout (the new
   k, θ and max slope k/4);
+* saved and reopened with a fresh kernel, as a learner does the next day: with Settings > Save
+  Widget State Automatically on, the explorer and the progress bars come back as they last looked;
+  without the saved widget state (JupyterLab's default), every widget shows "Error displaying
+  widget: model not found", which is the cause the README's troubleshooting names;
 * every notebook, opened with its stored outputs and a live kernel, renders every cell and figure
   without a JavaScript error and without a widget placeholder ("Error displaying widget"). Only
   notebook 02 is run in the browser: running all of them would take about as long as nbval, which
@@ -54,6 +58,7 @@ EXPLORER_NOTEBOOK = "02_lepton_activation.ipynb"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 WIDGET_PLACEHOLDER = "Error displaying widget"
+SAVE_WIDGET_STATE = "@jupyter-widgets/jupyterlab-manager:saveWidgetState"  # Settings > Save Widget State Automatically
 SHA256_OF_IMAGE = """async img => {
     const bytes = await (await fetch(img.src)).arrayBuffer();
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
@@ -259,9 +264,14 @@ def move(explorer, description: str, key: str, presses: int) -> float:
 
 
 # ---------------------------------------------------------------- the tests
+def widget_views(nb) -> int:
+    return sum(nbtools.WIDGET_VIEW in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
 def test_explorer_sliders_redraw_the_curves(page, js_errors, lab, capsys):
     start = time.monotonic()
     open_notebook(page, lab, EXPLORER_NOTEBOOK)
+    menu(page, "Settings", SAVE_WIDGET_STATE)  # off by default: saved widgets would lose their models
     menu(page, "Run", "runmenu:run-all")
     explorer = page.locator(".lepton-explorer")
     explorer.wait_for(timeout=RUN_ALL_TIMEOUT_MS)
@@ -275,8 +285,9 @@ def test_explorer_sliders_redraw_the_curves(page, js_errors, lab, capsys):
     k = move(explorer, "k", "ArrowRight", 5)
     theta = move(explorer, "θ", "ArrowLeft", 3)
     shown = readout_values(explorer)
-    assert k == pytest.approx(first["k"] + 0.5) and theta == pytest.approx(first["θ"] - 0.3)
-    assert shown == pytest.approx({"k": k, "θ": theta, "slope": round(k / 4, 3)})
+    # k's slider is logarithmic (FloatLogSlider, step 0.01 in log10 k); readouts show 2 or 3 decimals
+    assert k == pytest.approx(first["k"] * 10 ** (5 * 0.01), abs=0.01) and theta == pytest.approx(first["θ"] - 0.3)
+    assert shown == pytest.approx({"k": k, "θ": theta, "slope": k / 4}, abs=0.005)
     shots.append(screenshot(page, "02_explorer_after", explorer))
 
     saved = save_and_read(page, lab, EXPLORER_NOTEBOOK)
@@ -286,6 +297,28 @@ def test_explorer_sliders_redraw_the_curves(page, js_errors, lab, capsys):
     assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1)), "not every cell ran"
     assert not js_errors, "\n".join(js_errors)
     assert WIDGET_PLACEHOLDER not in page.locator(".jp-Notebook").text_content()
+    views = widget_views(saved)
+    assert views >= 2 and "widgets" in saved.metadata, "saved with the widget views and their state"
+
+    # The next day: a fresh kernel, the saved notebook. Its widgets come back from the saved state.
+    lab.shut_down_kernels()
+    open_notebook(page, lab, EXPLORER_NOTEBOOK)
+    explorer = page.locator(".lepton-explorer")
+    explorer.wait_for()
+    assert readout_values(explorer) == pytest.approx(shown), "the explorer as it was left"
+    assert explorer.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert WIDGET_PLACEHOLDER not in page.locator(".jp-Notebook").text_content()
+    assert not js_errors, "\n".join(js_errors)
+    shots.append(screenshot(page, "02_reopened_with_widget_state"))
+
+    # JupyterLab's default saves the views without the state: each view then has no model to show.
+    del saved.metadata["widgets"]
+    nbformat.write(saved, lab.root / EXPLORER_NOTEBOOK)
+    lab.shut_down_kernels()
+    open_notebook(page, lab, EXPLORER_NOTEBOOK)
+    placeholders = page.locator(".jp-OutputArea-output", has_text=WIDGET_PLACEHOLDER)
+    sync_api.expect(placeholders).to_have_count(views, timeout=60_000)
+    shots.append(screenshot(page, "02_reopened_without_widget_state"))
     with capsys.disabled():
         print(f"\n{EXPLORER_NOTEBOOK} in the browser: {time.monotonic() - start:.0f} s; screenshots: "
               + ", ".join(str(p) for p in shots))

@@ -6,8 +6,8 @@ import pytest
 
 from lepton_helpers.course import benchmark
 from lepton_helpers.course.benchmark import BENCHMARK_RECIPE, time_to_accuracy
-from lepton_helpers.profiling import (achieved_gflops, articles_samples_per_second, dataloader_samples_per_second,
-                                      helpers_samples_per_second)
+from lepton_helpers.profiling import (RUNGS, achieved_gflops, articles_samples_per_second,
+                                      dataloader_samples_per_second, helpers_samples_per_second)
 
 
 def test_achieved_gflops_is_steps_per_second_times_step_flops():
@@ -43,9 +43,17 @@ def test_throughputs_are_positive(mnist, tiny):
 
 
 def test_quick_run_prints_every_figure(capsys):
-    benchmark.main(["--quick", "--batch-size", "50"])
+    benchmark.main(["--quick", "--batch-size", "50", "--threads", "1"])
     out = capsys.readouterr().out
-    assert "batch size 50" in out and out.count("samples/s") == 3
-    for expected in ("articles' recipe", "standard path", "helpers' loop", "ratio:", "forward", "GFLOP/s", "of the peak", "Time to 97% test accuracy", "recipe:"):
+    assert "batch size 50" in out and "1 thread," in out
+    ladder = out[out.index("1. The ladder"):out.index("2. Where")]
+    for rung in RUNGS:
+        assert any(line.strip().startswith(rung) and line.count("%") == 6 and line.rstrip().endswith(")")
+                   for line in ladder.splitlines()), f"no full row for {rung!r} in:\n{ladder}"
+    for expected in ("samples/s: median (min-max)", "of the mm peak", "of the products", "vs standard",
+                     "limits: torch.mm 256x256", "products alone", "fastest step / helpers' loop:",
+                     "outside operations (Python, dispatch)", "_fused_adamw_", "LeptonClassifier  test accuracy",
+                     "MLPClassifier     test accuracy", "fits", "(3 seeds): difference", "Time to 97% test accuracy",
+                     "recipe:"):
         assert expected in out, f"missing {expected!r} in:\n{out}"
     assert "NOT reached within the cap of 1 epochs" in out or "reached 9" in out

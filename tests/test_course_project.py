@@ -1,7 +1,94 @@
-import os
-import sys
+"""Colab badges and the Colab setup cell.
 
+The setup cell is plain Python that runs in Colab only, so these tests execute its source against a
+fake Colab: a ``google.colab`` module, a ``subprocess.run`` that plays git and pip (succeeding or
+failing as a test says), an import of ``lepton_helpers`` that fails until the fake pip has
+installed it, and a temporary folder in place of the clone folder.
+"""
+
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+import lepton_helpers
 from lepton_helpers.course import project
+from lepton_helpers.env import COLAB_CLONE_DIR
+
+GIT_ERRORS = {  # what git clone prints when it fails (git 2.x)
+    "no network": "Cloning into '/content/lepton-notebooks'...\nfatal: unable to access "
+                  "'https://github.com/lepton-notebooks/lepton-notebooks/': Could not resolve host: github.com",
+    "unknown ref": "Cloning into '/content/lepton-notebooks'...\nwarning: Could not find remote branch v9.9.9 to clone.\n"
+                   "fatal: Remote branch v9.9.9 not found in upstream origin",
+    "no repository": "Cloning into '/content/lepton-notebooks'...\nremote: Repository not found.\n"
+                     "fatal: repository 'https://github.com/lepton-notebooks/lepton-notebooks/' not found",
+    "private repository": "Cloning into '/content/lepton-notebooks'...\nfatal: could not read Username for "
+                          "'https://github.com': terminal prompts disabled",
+}
+EXPECTED = {"no network": "no network", "unknown ref": "has no branch or tag",
+            "no repository": "no public repository", "private repository": "no public repository"}
+
+
+class FakeColab:
+    """``subprocess.run`` for the setup cell: git and pip as a test wants them; records each command."""
+
+    def __init__(self, monkeypatch, folder: Path, clone_error: str | None = None, pip_error: str | None = None):
+        self.monkeypatch, self.folder = monkeypatch, folder
+        self.clone_error, self.pip_error = clone_error, pip_error
+        self.commands: list[list[str]] = []
+
+    def __call__(self, command, **kwargs):
+        command = [str(part) for part in command]
+        self.commands.append(command)
+        assert kwargs.get("capture_output") and kwargs["env"]["GIT_TERMINAL_PROMPT"] == "0"
+        if command[:3] == ["git", "-C", str(self.folder)]:  # rev-parse: is there a working clone?
+            return self._done(command, 0 if (self.folder / ".git").is_dir() else 128, "fatal: not a git repository")
+        if command[:2] == ["git", "clone"]:
+            if self.clone_error:
+                self.folder.mkdir(parents=True, exist_ok=True)  # git leaves a partial folder behind
+                return self._done(command, 128, self.clone_error)
+            (self.folder / ".git").mkdir(parents=True)
+            (self.folder / "data").mkdir()
+            return self._done(command, 0)
+        if command[1:4] == ["-m", "pip", "install"]:
+            if self.pip_error:
+                return self._done(command, 1, f"WARNING: something harmless\n{self.pip_error}")
+            self.monkeypatch.setitem(sys.modules, "lepton_helpers", lepton_helpers)  # importable from now on
+            return self._done(command, 0)
+        raise AssertionError(f"the setup cell ran an unexpected command: {command}")
+
+    @staticmethod
+    def _done(command, returncode, stderr=""):
+        return subprocess.CompletedProcess(command, returncode, stdout="", stderr=stderr)
+
+    def verbs(self) -> list[str]:
+        return ["rev-parse" if c[:2] == ["git", "-C"] else "clone" if c[:2] == ["git", "clone"] else "pip"
+                for c in self.commands]
+
+
+@pytest.fixture
+def colab(monkeypatch, tmp_path):
+    """A fake Colab runtime without the helpers installed; returns a function that runs the setup cell."""
+    folder = tmp_path / "lepton-notebooks"
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setitem(sys.modules, "lepton_helpers", None)  # `import lepton_helpers` raises ImportError
+    monkeypatch.setenv("LEPTON_DATA_DIR", "unset after the test")  # so that monkeypatch removes what the cell sets
+    monkeypatch.delenv("LEPTON_DATA_DIR")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+    def run_setup(**fake) -> FakeColab:
+        fake_run = FakeColab(monkeypatch, folder, **fake)
+        monkeypatch.setattr(subprocess, "run", fake_run)
+        source = project.colab_setup_source().replace(COLAB_CLONE_DIR, str(folder))
+        exec(compile(source, "setup cell", "exec"), {})
+        return fake_run
+
+    run_setup.folder = folder
+    return run_setup
 
 
 def test_badge_points_at_the_pinned_notebook():
@@ -9,9 +96,70 @@ def test_badge_points_at_the_pinned_notebook():
     assert f"github/{project.GITHUB_SLUG}/blob/{project.PINNED_REF}/notebooks/01_data_preprocessing.ipynb" in badge
 
 
-def test_setup_cell_is_a_no_op_outside_colab(monkeypatch):
+def test_setup_cell_installs_the_pinned_ref():
+    source = project.colab_setup_source()
+    assert f'ref="{project.PINNED_REF}"' in source and f'repo="{project.REPO_URL}"' in source
+    assert source.startswith("# @title "), "a Colab form: Colab shows the title and folds the code"
+
+
+def test_setup_cell_does_nothing_visible_outside_colab(monkeypatch, capsys):
     monkeypatch.delenv("LEPTON_DATA_DIR", raising=False)
     assert "google.colab" not in sys.modules
-    exec(compile(project.colab_setup_source(), "setup", "exec"), {})
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: calls.append(args))
+    namespace = {}
+    exec(compile(project.colab_setup_source(), "setup cell", "exec"), namespace)
+    assert capsys.readouterr() == ("", "") and not calls
     assert "LEPTON_DATA_DIR" not in os.environ
-    assert project.REPO_URL in project.colab_setup_source() and project.PINNED_REF in project.colab_setup_source()
+    assert set(namespace) <= {"__builtins__", "sys"}
+
+
+def test_setup_cell_clones_installs_and_reports_the_runtime(colab, capsys):
+    fake = colab()
+    assert fake.verbs() == ["rev-parse", "clone", "pip"]
+    clone = fake.commands[1]
+    assert clone[clone.index("--branch") + 1] == project.PINNED_REF and project.REPO_URL in clone
+    assert os.environ["LEPTON_DATA_DIR"] == f"{colab.folder}/data"
+    out = capsys.readouterr().out
+    assert "Runtime: CPU" in out and "Runtime > Change runtime type" in out and "Save a copy in Drive" in out
+
+
+def test_setup_cell_names_the_gpu(colab, monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Tesla T4")
+    colab()
+    assert "Runtime: GPU (Tesla T4)" in capsys.readouterr().out
+
+
+def test_setup_cell_tests_the_import_not_the_folder(colab, monkeypatch):
+    """A clone whose install failed (the folder is there, the import is not) is installed again;
+    a working install with its data is left alone."""
+    (colab.folder / ".git").mkdir(parents=True)
+    (colab.folder / "data").mkdir()
+    assert colab().verbs() == ["rev-parse", "pip"]
+    assert colab().verbs() == [], "installed and importable: nothing to do"
+
+
+def test_setup_cell_clones_again_when_the_clone_is_broken(colab):
+    (colab.folder / "data").mkdir(parents=True)  # a folder without a git checkout
+    assert colab().verbs() == ["rev-parse", "clone", "pip"]
+
+
+@pytest.mark.parametrize("failure", sorted(GIT_ERRORS))
+def test_clone_failure_says_why_in_one_line(colab, failure):
+    with pytest.raises(Exception) as raised:
+        colab(clone_error=GIT_ERRORS[failure])
+    assert not isinstance(raised.value, subprocess.CalledProcessError)
+    shown = raised.value._render_traceback_()  # what IPython shows instead of a traceback
+    assert len(shown) == 1 and "\n" not in shown[0] and shown[0].startswith("Setup failed: ")
+    assert EXPECTED[failure] in shown[0]
+    assert not colab.folder.exists(), "a failed clone leaves no folder that a re-run would trust"
+
+
+def test_failed_install_says_why_and_starts_afresh_next_time(colab):
+    with pytest.raises(Exception) as raised:
+        colab(pip_error="ERROR: Could not build wheels for lepton-helpers")
+    (line,) = raised.value._render_traceback_()
+    assert "pip could not install the helpers (ERROR: Could not build wheels for lepton-helpers)" in line
+    assert not colab.folder.exists()
+    assert colab().verbs() == ["rev-parse", "clone", "pip"]

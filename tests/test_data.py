@@ -62,6 +62,16 @@ def test_read_mnist_folder_reads_another_mnist_like_set(tmp_path):
     assert fashion.train_images.shape == (7, 28, 28) and fashion.test_labels.dtype == torch.int64
 
 
+def test_read_mnist_folder_refuses_float_images_instead_of_zeroing_them(tmp_path):
+    """Images stored as floats in [0, 1] (IDX type 0x0D) would all become 0 as bytes: a clear error instead."""
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 7), ("t10k", 3)):
+        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", rng.random((n, 28, 28), dtype=np.float32), code=0x0D)
+        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8))
+    with pytest.raises(DataFileError, match=r"train images are float32.*unsigned bytes"):
+        data.read_mnist_folder(tmp_path)
+
+
 def test_truncated_file_names_the_file_and_the_fix(copy_of_bundled):
     path = copy_of_bundled / "train-labels-idx1-ubyte.gz"
     raw = gzip.decompress(path.read_bytes())

@@ -3,12 +3,14 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from lepton_helpers.estimator import LeptonClassifier
+from lepton_helpers.estimator import LeptonClassifier, glorot_uniform_
+from lepton_helpers.models import MLP
+from lepton_helpers.training import fit, parameter_groups
 
 NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
 
@@ -73,6 +75,34 @@ def test_reproducible_under_random_state_and_private_rng(digits):
     c = small().set_params(random_state=1).fit(x, y).predict_proba(x_test / 255.0)
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
+
+
+def test_a_relu_network_takes_the_steps_of_the_generic_loop(digits):
+    # on the CPU a ReLU network trains with FastMLPTrainer; the same network through training.fit must agree
+    x, y, x_test, _ = digits
+    x, y = x[:400].reshape(400, -1) / 255.0, y[:400]
+    est = small(weight_decay=0.01).fit(x, y)
+    seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))  # what random_state=0 draws
+    model = MLP((784, 64, 10))
+    glorot_uniform_(model, torch.Generator().manual_seed(seed))
+    x_t, y_t = torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
+    history = fit(model, x_t, y_t, epochs=4, batch_size=50, seed=seed, progress=False,
+                  optimizer=torch.optim.AdamW(parameter_groups(model, 0.01), lr=3e-3))
+    assert est.history_.train_loss == pytest.approx(history.train_loss, abs=1e-4)
+    with torch.no_grad():
+        expected = torch.softmax(model(torch.from_numpy(x_test[:50].reshape(50, -1) / 255.0).float()).double(), 1)
+    np.testing.assert_allclose(est.predict_proba(x_test[:50] / 255.0), expected.numpy(), atol=1e-4)
+
+
+def test_glorot_uniform_fills_the_range_reproducibly():
+    model = MLP((784, 128, 10))
+    glorot_uniform_(model, torch.Generator().manual_seed(0))
+    first = model.hidden[0][0].weight.detach().clone()
+    bound = (6 / (784 + 128)) ** 0.5
+    assert first.abs().max() <= bound and first.abs().max() > 0.99 * bound
+    assert model.head.bias.abs().max() <= (6 / (128 + 10)) ** 0.5
+    glorot_uniform_(model, torch.Generator().manual_seed(0))
+    assert torch.equal(model.hidden[0][0].weight, first)
 
 
 def test_clone_and_params():
@@ -150,3 +180,18 @@ def test_scikit_learn_estimator_checks():
     results = check_estimator(LeptonClassifier(random_state=0, device="cpu"), on_fail=None)
     failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
     assert not failed and sum(r["status"] == "passed" for r in results) > 40
+
+
+def test_grid_search_over_numpy_integers(digits):
+    """GridSearchCV hands out the grid's values as np.int64: they are valid batch sizes."""
+    x, y, _, _ = digits
+    search = GridSearchCV(LeptonClassifier(epochs=1), {"batch_size": np.array([50, 100])}, cv=2, error_score="raise")
+    search.fit(x[:200].reshape(200, -1) / 255.0, y[:200])
+    assert [p["batch_size"] for p in search.cv_results_["params"]] == [50, 100]
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert len(search.best_estimator_.history_.train_loss) == 1
+
+
+def test_fit_leaves_the_callers_generator_alone(digits, keeps_global_rng):
+    x, y, _, _ = digits
+    keeps_global_rng(lambda _: small(epochs=1).fit(x[:200] / 255.0, y[:200]))

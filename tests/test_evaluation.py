@@ -1,5 +1,6 @@
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -8,7 +9,7 @@ from sklearn.metrics import f1_score
 
 from lepton_helpers.evaluation import (MARGIN, RULE, accuracy_ci, compare, compare_items, confusion,
                                        expected_calibration_error, fit_temperature, mean_se, nll, per_class_scores,
-                                       reliability)
+                                       plot_reliability, reliability)
 
 
 def test_wilson_interval_matches_a_worked_example_and_scipy():
@@ -37,6 +38,14 @@ def test_accuracy_ci_rejects_bad_counts():
             accuracy_ci(*args)
     with pytest.raises(ValueError, match="method"):
         accuracy_ci(5, 10, method="exact")
+
+
+def test_accuracy_ci_takes_numpy_counts():
+    """Counts from array arithmetic (``(pred == y).sum()``, ``len`` of a split) are NumPy integers."""
+    correct = (np.arange(1000) % 50 != 0).sum()  # np.int64(980)
+    assert accuracy_ci(correct, np.int64(1000)) == accuracy_ci(980, 1000)
+    with pytest.raises(ValueError, match="correct"):
+        accuracy_ci(5, True)
 
 
 def test_per_class_scores_agree_with_sklearn_and_confusion_rows():
@@ -93,6 +102,17 @@ def test_temperature_scaling_fixes_overconfident_logits_without_changing_predict
     assert ece_after < ece_before / 3
 
 
+def test_reliability_diagram_shows_each_bins_count():
+    rng = np.random.default_rng(0)
+    probs = torch.softmax(torch.as_tensor(rng.normal(size=(500, 10)) * 3), 1)
+    labels = torch.as_tensor(rng.integers(0, 10, 500))
+    r = reliability(probs, labels, n_bins=10)
+    fig = plot_reliability({"model": r})
+    shown = sorted(int(t.get_text().replace(",", "")) for t in fig.axes[0].texts)
+    assert shown == sorted(r.count[r.count > 0].tolist()) and sum(shown) == 500
+    plt.close(fig)
+
+
 # ---------------------------------------------------------------- the one comparison rule
 def test_mean_se_is_the_sample_standard_error():
     mean, se = mean_se([1.0, 2.0, 3.0])
@@ -125,6 +145,9 @@ def test_pairing_by_seed_cancels_the_seeds_own_effect():
 def test_not_worse_is_the_robust_part_of_a_tie():
     assert compare([0.970, 0.971, 0.969], [0.971, 0.970, 0.972]).not_worse
     assert not compare([0.950, 0.951, 0.949], [0.971, 0.970, 0.972]).not_worse
+    assert compare([0.971, 0.970, 0.972], [0.970, 0.971, 0.969]).not_better           # a tie, seen from A
+    assert not compare([0.971, 0.970, 0.972], [0.950, 0.951, 0.949]).not_better      # A clearly better
+    assert not compare([0.99, 0.93, 0.97], [0.96, 0.95, 0.93]).not_better            # too noisy to rule it out
 
 
 def test_compare_refuses_fewer_than_three_runs_and_unequal_pairs():
@@ -142,6 +165,22 @@ def test_compare_items_is_a_paired_test_over_test_items():
     assert compare_items(truth_a, truth_a).verdict == "no detectable difference"
     with pytest.raises(ValueError, match="1 \\(right\\) or 0"):
         compare_items([0.5, 1, 0], [1, 1, 0])
+
+
+def test_compare_names_its_runs_and_unit():
+    c = compare([45.0, 47.0, 46.0], [3.3, 3.4, 3.5], names=("fast", "slow"), margin=0.34, scale=1,
+                unit="thousand samples/s", runs="timing repeats")
+    assert c.verdict == "better" and c.paired_on == "timing repeats"
+    assert "(3 timing repeats)" in str(c) and "thousand samples/s" in str(c)
+    with pytest.raises(ValueError, match="compare_items"):
+        compare([1, 2, 3], [1, 2, 3], runs="test items")
+
+
+def test_compare_items_names_its_items():
+    c = compare_items([1, 1, 0, 1], [1, 0, 0, 1], items="validation items")
+    assert c.paired_on == "validation items" and "(4 validation items)" in str(c)
+    with pytest.raises(ValueError, match="validation items"):
+        compare_items([1, 1, 0], [1, 0, 0], items="validation")
 
 
 def test_the_rule_is_stated_in_words():

@@ -1,47 +1,257 @@
+"""The exercise machinery: the status line's format, check/hint/solution, feedback for odd answers,
+the answer key, the notebooks' exercise cells, and a fresh Run All of a student copy (no ✅)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
 import torch
+from nbclient import NotebookClient
 
-from lepton_helpers.exercises import check, check_function
+import lepton_helpers.exercises as ex
+from lepton_helpers.course import classroom
+from lepton_helpers.exercises import cells, check, get, grade, hint, key, parse_status_line, solution
+from lepton_helpers.exercises.framework import (
+    STATUS_LINE,
+    Choice,
+    Compute,
+    Design,
+    Implement,
+    Mistake,
+    Tolerance,
+    Verdict,
+)
 
 
-def test_check_verdicts(capsys):
-    assert check(3.0, 3.0, hint="h")
-    assert not check(..., 3.0, hint="count them")
-    assert "not answered yet" in capsys.readouterr().out
-    assert not check(torch.ones(2), torch.ones(3), hint="h")
-    assert "shape" in capsys.readouterr().out
-    assert not check(2.5, 3.0, hint="look again")
-    assert "look again" in capsys.readouterr().out
+# ---------------------------------------------------------------- the status line
+def test_the_status_line_has_one_fixed_machine_readable_format():
+    lines = {"correct": "Exercise 03.1 · ✅ correct", "unanswered": "Exercise 03.1 · ⬜ not answered yet",
+             "wrong": "Exercise 03.1 · ❌ not yet: that is ∂f/∂x"}
+    for status, line in lines.items():
+        verdict = Verdict("03.1", status, "that is ∂f/∂x" if status == "wrong" else "", ["a detail"])
+        assert verdict.status_line == line and STATUS_LINE.match(line)
+        assert str(verdict).splitlines() == [line, "   a detail"]
+        assert parse_status_line(line + "\n") == ("03.1", status, "that is ∂f/∂x" if status == "wrong" else "")
+    for not_a_status in ("   a detail", "Exercise 3.1 · ✅ correct", "Exercise 03.1 · ❌ not yet", "Hint 1 of 2 for exercise 03.1:"):
+        assert parse_status_line(not_a_status) is None
 
 
-def test_check_function_runs_the_learners_code(capsys):
-    inputs = [(torch.tensor([1.0, 2.0]),), (torch.tensor([-3.0]),)]
-    assert check_function(lambda x: x * 2, lambda x: x + x, inputs, hint="h")
-    assert not check_function(lambda x: x * 3, lambda x: x + x, inputs, hint="h")
+def test_check_prints_the_status_line_first_and_returns_nothing(capsys):
+    assert check("03.1", None) is None
+    out = capsys.readouterr().out.splitlines()
+    assert parse_status_line(out[0]) == ("03.1", "unanswered", "")
+    assert all(line.startswith("   ") for line in out[1:])
+
+
+def test_an_unknown_id_gets_a_clear_error():
+    with pytest.raises(KeyError, match="the ids look like '03.1'"):
+        grade("3.1", None)
+
+
+# ---------------------------------------------------------------- hints and solutions
+def test_hint_gives_the_next_tier_each_call(capsys, monkeypatch):
+    monkeypatch.setattr(ex, "_hints_given", {})
+    tiers = get("03.1").hints
+    hint("03.1")
+    assert capsys.readouterr().out == f'Hint 1 of 2 for exercise 03.1 (hint("03.1") again for tier 2):\n{tiers[0]}\n'
+    hint("03.1")
+    hint("03.1")  # stays at the last tier
+    out = capsys.readouterr().out
+    assert out.count("Hint 2 of 2") == 2 and tiers[1] in out and 'solution("03.1") shows a solution' in out
+    hint("03.2", 2)
+    assert get("03.2").hints[1] in capsys.readouterr().out
+    with pytest.raises(ValueError, match="hint tiers 1 to 2"):
+        hint("03.2", 3)
+
+
+def test_solution_prints_but_assigns_nothing(capsys):
+    df_dk = "mine"
+    before = dict(globals())
+    solution("03.1")
+    assert get("03.1").solution in capsys.readouterr().out
+    assert df_dk == "mine" and globals().keys() == before.keys()
+    solution("02.3")
+    assert "Why A:" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- feedback for odd answers
+def _double(x):
+    return 2 * x
+
+
+TOY = Implement(id="99.1", title="t", task="t", answer_cell="", answer_name="f", solution="", hints=("a", "b"),
+                mistakes=(Mistake("tripled", "three times, not two", lambda x: 3 * x),),
+                reference=_double, cases=lambda g: [(torch.randn(3, generator=g),), (torch.randn(2, 3, generator=g),)],
+                arg_names=("x",), tolerance=Tolerance(1e-9, 1e-12), against="2x")
+
+
+def test_implement_feedback_for_odd_answers():
+    def unfinished(x):
+        raise NotImplementedError
 
     def broken(x):
-        raise KeyError("oops")
+        return {}["a"]
 
-    assert not check_function(broken, lambda x: x, inputs, hint="h")
-    assert "KeyError" in capsys.readouterr().out
-    assert not check_function(lambda x: None, lambda x: x, inputs, hint="h")
-
-
-def test_a_check_never_raises_on_odd_answers(capsys):
-    inputs = [(torch.tensor([1.0, 2.0]),)]
-    assert not check_function(lambda x: "abc", lambda x: x, inputs, hint="h")
-    assert "expected a number or array, got str" in capsys.readouterr().out
-    assert not check("abc", 3.0, hint="h")
-    assert "got str" in capsys.readouterr().out
-
-
-def test_nan_where_a_number_is_expected_is_named(capsys):
-    assert not check(torch.tensor([1.0, float("nan")]), torch.tensor([1.0, 2.0]), hint="h")
-    assert "NaN" in capsys.readouterr().out
-
-
-def test_the_reference_is_computed_before_the_learners_code_runs(capsys):
-    def in_place_double(x):
+    def in_place(x):
         return x.mul_(2)
 
-    assert not check_function(in_place_double, lambda x: x + 0, [(torch.tensor([1.0, 2.0]),)], hint="h")
-    assert "wrong result" in capsys.readouterr().out
+    assert TOY.grade(unfinished).status == "unanswered"
+    assert TOY.grade(_double).correct and "checked on 2 fresh random inputs" in TOY.grade(_double).details[0]
+    assert TOY.grade(broken).reason == "your function raised KeyError: 'a'" and TOY.grade(broken).details[0].startswith("input: x = tensor")
+    assert "changed its input `x` in place" in TOY.grade(in_place).reason
+    assert "does your function end with `return" in TOY.grade(lambda x: None).reason
+    assert TOY.grade(3).reason == "expected a function, got 3"
+    assert TOY.grade(lambda x: 3 * x).reason == "three times, not two"
+    wrong = TOY.grade(lambda x: x + 1)
+    assert wrong.reason.startswith("values differ by up to") and "tolerance: relative 1e-09" in wrong.reason
+    assert TOY.grade(lambda x: x.reshape(-1)[:1]).reason.startswith("shape (1,), expected (3,)")
+    transposed = TOY.grade(lambda x: 2 * x.T if x.ndim == 2 else 2 * x)
+    assert transposed.reason == "shape (3, 2), expected (2, 3) (the transpose: rows and columns swapped?)"
+    nan = TOY.grade(lambda x: x * float("nan"))
+    assert "NaN where a number is expected" in nan.reason
+
+
+def test_the_reference_sees_the_inputs_before_the_learners_code_changes_them():
+    seen = []
+    toy = Implement(id="99.2", title="t", task="t", answer_cell="", answer_name="f", solution="", hints=("a", "b"),
+                    reference=lambda x: seen.append(x.clone()) or x * 1, cases=lambda g: [(torch.ones(2),)])
+    toy.grade(lambda x: x.add_(1))
+    assert torch.equal(seen[0], torch.ones(2))
+
+
+def test_choice_compute_and_design_feedback():
+    runs = []
+    predict = Choice(id="99.3", title="t", task="t", answer_cell="", answer_name="p", solution='p = "A"',
+                     hints=("a", "b"), options={"A": "up", "B": "down"}, reasons={"A": "it went up", "B": "no"},
+                     correct="A", kind="predict", experiment=lambda: runs.append(1) or 5, report=lambda r: [f"ran: {r}"],
+                     outcome=lambda r: "A")
+    assert predict.grade(None).status == "unanswered" and len(runs) == 1
+    wrong = predict.grade("B")
+    assert wrong.reason == "no" and wrong.details[0] == "ran: 5"
+    assert predict.grade("a").details == ["ran: 5", "it went up"] and len(runs) == 3
+    assert predict.grade("AB").reason == "no"
+    number = Compute(id="99.4", title="t", task="t", answer_cell="", answer_name="v", solution="", hints=("a", "b"),
+                     mistakes=(Mistake("percent", "in percent", 250.0),), value=lambda: 2.5, quantity="the rate",
+                     unit="per s", tolerance=0.01)
+    assert number.grade(torch.tensor(2.505)).correct
+    assert number.grade(250).reason == "in percent"
+    assert number.grade(3).reason == "the rate 3 per s is too large (tolerance ±0.01 per s)"
+    assert number.grade(float("nan")).reason.endswith("is not a number (tolerance ±0.01 per s)")
+    design = Design(id="99.5", title="t", task="t", answer_cell="", answer_name="d", solution="", hints=("a", "b"),
+                    fields=("n",), validate=lambda d: None if d["n"] >= 3 else "at least 3", run=lambda d: ["done"])
+    assert design.grade({"n": None}).status == "unanswered"
+    assert design.grade({"n": 1}).reason == "at least 3"
+    assert design.grade({"n": 3}).details == ["a valid design; it ran:", "done"]
+
+
+def test_a_choice_needs_reasons_for_every_option_and_a_correct_one():
+    with pytest.raises(ValueError, match="a reason for every option"):
+        Choice(id="99.6", title="t", task="t", answer_cell="", answer_name="a", solution="", hints=("a", "b"),
+               options={"A": "x", "B": "y"}, reasons={"A": "r"}, correct="A")
+    with pytest.raises(ValueError, match="must name options"):
+        Choice(id="99.6", title="t", task="t", answer_cell="", answer_name="a", solution="", hints=("a", "b"),
+               options={"A": "x"}, reasons={"A": "r"}, correct="C")
+    with pytest.raises(ValueError, match="ids look like"):
+        Choice(id="9.6", title="t", task="t", answer_cell="", answer_name="a", solution="", hints=("a", "b"),
+               options={"A": "x"}, reasons={"A": "r"}, correct="A")
+
+
+def test_only_a_correct_verdict_has_a_tick():
+    for exercise in ex.exercises():
+        if exercise.kind in ("predict", "design"):
+            continue  # their verdicts are tested in test_exercise_bank.py (they run experiments)
+        for mistake in exercise.mistakes:
+            assert "✅" not in str(exercise.grade(mistake.answer))
+
+
+# ---------------------------------------------------------------- the answer key
+def test_the_answer_key_lists_every_exercise_with_its_solution_and_wrong_answers(capsys):
+    text = ex.answer_key()
+    for exercise in ex.exercises():
+        assert f"### {exercise.id} · {exercise.title} ({exercise.kind})" in text
+        assert exercise.solution in text
+        for mistake in exercise.mistakes:
+            assert f"- {mistake.label}: “{mistake.says}”" in text
+    only = ex.answer_key(["3"])
+    assert "### 03.1" in only and "### 02.1" not in only
+    key.main(["09"])
+    assert capsys.readouterr().out.startswith("# Answer key")
+    with pytest.raises(SystemExit):
+        key.main(["42"])
+
+
+# ---------------------------------------------------------------- the notebooks' exercise cells
+def tiny(prose_in_heading: bool):
+    nb = nbformat.v4.new_notebook()
+    heading = ("Some prose.\n\n" if prose_in_heading else "") + "## Exercises\n\nold text"
+    nb.cells = [nbformat.v4.new_markdown_cell("# 00 · Tiny"), nbformat.v4.new_markdown_cell(heading),
+                nbformat.v4.new_code_cell("old = ...", metadata={"tags": ["exercise"]}, execution_count=3,
+                                          outputs=[nbformat.v4.new_output("stream", name="stdout", text="x\n")]),
+                nbformat.v4.new_markdown_cell("## Summary")]
+    return nb
+
+
+def test_sync_writes_the_banks_section_and_keeps_prose_ids_and_unchanged_outputs():
+    nb = tiny(prose_in_heading=True)
+    prose_id = nb.cells[1]["id"]
+    assert cells.sync_notebook(nb, "00")
+    assert nb.cells[1]["id"] == prose_id and nb.cells[1].source == "Some prose."
+    assert cells.out_of_sync(nb, "00") == []
+    sources = [c.source for c in nb.cells]
+    assert 'check("00.1", class_shares)' in sources and "old = ..." not in sources
+    assert nb.cells[-1].source == "## Summary" and len({c["id"] for c in nb.cells}) == len(nb.cells)
+    find = lambda source: next(c for c in nb.cells if c.source == source)
+    check_cell = find('check("00.1", class_shares)')
+    check_cell.outputs, check_cell.execution_count = [nbformat.v4.new_output("stream", name="stdout", text="y\n")], 7
+    ids = [c["id"] for c in nb.cells]
+    assert not cells.sync_notebook(nb, "00")                      # nothing to do: ids and outputs stay
+    assert [c["id"] for c in nb.cells] == ids and find('check("00.1", class_shares)').execution_count == 7
+    find('check("00.1", class_shares)').source = 'check("00.1", something_else)'
+    assert cells.out_of_sync(nb, "00") and cells.sync_notebook(nb, "00")
+    rewritten = find('check("00.1", class_shares)')
+    assert rewritten["id"] == check_cell["id"] and rewritten.outputs == [] and rewritten.execution_count is None
+    rewritten.metadata["nbval_tolerance"] = {"atol": 0.3}                # others' metadata survives a sync
+    rewritten.metadata["tags"].append("nbval-ignore-output")
+    assert not cells.out_of_sync(nb, "00")
+    cells.sync_notebook(nb, "00")
+    kept = find('check("00.1", class_shares)').metadata
+    assert kept["nbval_tolerance"] == {"atol": 0.3} and kept["tags"] == ["exercise", "nbval-ignore-output"]
+    nbformat.validate(nb)
+
+
+def test_the_section_cells_follow_the_documented_conventions():
+    section = cells.section_cells("03")
+    assert section[0].source.startswith("## Exercises") and section[1].source == cells.IMPORT
+    for exercise, (task, answer, checker) in zip(ex.exercises("03"), zip(*[iter(section[2:])] * 3)):
+        assert task.cell_type == "markdown" and task.source.startswith(f"**Exercise {exercise.id}** · *")
+        assert answer.metadata == {"exercise_id": exercise.id, "tags": ["answer"]}
+        assert answer.source == exercise.answer_cell
+        assert checker.metadata == {"exercise_id": exercise.id, "tags": ["exercise"]}
+        assert checker.source == f'check("{exercise.id}", {exercise.answer_name})'
+    with pytest.raises(ValueError, match="not a numbered notebook"):
+        cells.notebook_number("notes.ipynb")
+
+
+# ---------------------------------------------------------------- a fresh Run All of a student copy
+REPOSITORY = Path(__file__).resolve().parents[1]  # the checkout's notebooks and data (also when the package is installed)
+
+
+def test_student_copy_of_00_runs_from_a_fresh_kernel_without_a_tick(tmp_path, monkeypatch):
+    (path,) = (REPOSITORY / "notebooks").glob("00_*.ipynb")
+    (written,) = classroom.make_student_copies(tmp_path / "student", [path])
+    student = nbformat.read(written, as_version=4)
+    monkeypatch.setenv("LEPTON_DEVICE", "cpu")
+    monkeypatch.setenv("LEPTON_DATA_DIR", str(REPOSITORY / "data"))
+    NotebookClient(student, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(written.parent)}}).execute()
+    checks = 0
+    for cell in student.cells:
+        printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
+        assert "✅" not in printed
+        if "exercise" in cell.metadata.get("tags", []):
+            checks += 1
+            first = printed.splitlines()[0]
+            assert parse_status_line(first) == (cell.metadata["exercise_id"], "unanswered", ""), first
+    assert checks == len(ex.exercises("00"))

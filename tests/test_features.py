@@ -12,7 +12,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torchvision.models.feature_extraction import create_feature_extractor
 
-from lepton_helpers.features import layer_features, layer_names, make_probe, probe_accuracies, top_k_accuracies
+from lepton_helpers.features import (layer_features, layer_names, make_probe, probe_accuracies, probe_correct,
+                                     top_k_accuracies, top_k_correct)
 from lepton_helpers.models import MLP, load_or_train, save_checkpoint, save_trained
 
 
@@ -101,6 +102,24 @@ def test_probe_accuracies_are_real_and_warning_free(separable):
     # the plain scikit-learn probe written out in notebook 05
     plain = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=1000, tol=1e-4))
     assert scores["noise"] == plain.fit(train["noise"], y_tr).score(test["noise"], y_te)
+
+
+def test_probe_correct_marks_each_row_and_averages_to_the_accuracy(separable):
+    x_tr, y_tr, x_te, y_te = separable
+    train, test = {"signal": x_tr[:, :1], "all": x_tr}, {"signal": x_te[:, :1], "all": x_te}
+    correct = probe_correct(train, y_tr, test, y_te)
+    predicted = make_probe().fit(x_tr[:, :1], y_tr).predict(x_te[:, :1])
+    assert correct["signal"].dtype == bool and np.array_equal(correct["signal"], predicted == y_te)
+    assert probe_accuracies(train, y_tr, test, y_te) == {n: c.mean() for n, c in correct.items()}
+
+
+def test_top_k_correct_marks_each_row(separable):
+    x_tr, y_tr, x_te, y_te = separable
+    bad = np.array([0.0, 1, 2, 3, 4])
+    one, five = top_k_correct(bad, [1, 5], x_tr, y_tr, x_te, y_te)
+    kept = make_probe().fit(x_tr[:, [4]], y_tr)                  # k = 1 keeps the highest score: column 4
+    assert np.array_equal(one, kept.predict(x_te[:, [4]]) == y_te) and five.mean() > 0.95
+    assert top_k_accuracies(bad, [1, 5], x_tr, y_tr, x_te, y_te) == [one.mean(), five.mean()]
 
 
 def test_probe_accuracies_bad_input(separable):

@@ -1,5 +1,6 @@
 """Layer-wise training: frozen layers stay frozen, runs reproduce, the result is an ordinary MLP."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -163,6 +164,23 @@ def test_make_heads_is_seeded_and_leaves_the_global_generator_alone():
     assert torch.equal(before, torch.random.get_rng_state())
     assert torch.equal(first[0].weight, make_heads(model, seed=5)[0].weight)
     assert not torch.equal(first[0].weight, make_heads(model, seed=6)[0].weight)
+
+
+def test_layerwise_training_leaves_the_callers_generator_alone(data, keeps_global_rng):
+    x, y, _ = data
+    x, y = x[:200], y[:200]
+    keeps_global_rng(lambda a: make_heads(a))
+    keeps_global_rng(lambda a: greedy_layerwise(a, x, y, epochs_per_layer=1, finetune_epochs=1, progress=False))
+    keeps_global_rng(lambda a: local_losses(a, x, y, epochs=1, progress=False))
+
+
+def test_numpy_integers_count_epochs(data):
+    x, y, val = data
+    x, y = x[:200], y[:200]
+    result = greedy_layerwise(fresh(), x, y, epochs_per_layer=np.int64(1), finetune_epochs=np.int64(1), val=val,
+                              progress=False)
+    assert len(result.history.train_loss) == len(SIZES) - 2 + 1
+    assert len(local_losses(fresh(), x, y, epochs=np.int32(2), progress=False).history.train_loss) == 2
 
 
 def test_freeze():

@@ -1,8 +1,12 @@
+import os
+import stat
+
+import numpy as np
 import pytest
 import torch
 
 from lepton_helpers import models as checkpoint
-from lepton_helpers.models import MLP, CheckpointError, load_checkpoint, save_checkpoint
+from lepton_helpers.models import MLP, CheckpointError, load_checkpoint, load_or_train, save_checkpoint
 
 
 def make(seed=0, **kwargs):
@@ -80,3 +84,34 @@ def test_weights_that_do_not_fit_the_config_are_reported(tmp_path):
     torch.save(payload, path)
     with pytest.raises(CheckpointError, match="do not fit"):
         load_checkpoint(path)
+
+
+def test_numpy_scalars_round_trip_as_python_numbers(tmp_path):
+    """An accuracy computed with NumPy is an np.float64: it must load back, not be called corrupted."""
+    path = save_checkpoint(make(), tmp_path / "m.pt", acc=np.float64(0.9731), epochs=np.int64(12),
+                           history={"val_acc": [np.float32(0.5), np.float64(0.75)], "best": np.bool_(True)})
+    _, extra = load_checkpoint(path)
+    assert extra == {"acc": 0.9731, "epochs": 12, "history": {"val_acc": [0.5, 0.75], "best": True}}
+    assert type(extra["acc"]) is float and type(extra["epochs"]) is int and type(extra["history"]["best"]) is bool
+
+
+def test_checkpoints_get_the_permissions_of_any_new_file(tmp_path):
+    """Under umask 022 a checkpoint is 0644 (readable by a class sharing the folder), not mkstemp's 0600."""
+    previous = os.umask(0o022)
+    try:
+        path = save_checkpoint(make(), tmp_path / "m.pt")
+        os.umask(0o077)
+        private = save_checkpoint(make(), tmp_path / "private.pt")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+
+
+def test_loading_and_load_or_train_leave_the_callers_generator_alone(tmp_path, keeps_global_rng):
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(200, 784, generator=g), torch.randint(0, 10, (200,), generator=g)
+    path = tmp_path / "trained.pt"
+    keeps_global_rng(lambda _: load_or_train(path, x, y, epochs=1, progress=False))  # trains and saves
+    keeps_global_rng(lambda _: load_or_train(path, x, y, epochs=1, progress=False))  # loads
+    keeps_global_rng(lambda _: load_checkpoint(path))

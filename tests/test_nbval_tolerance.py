@@ -1,5 +1,5 @@
-"""The ``nbval_tolerance`` plugin (tests/nbval_tolerance.py) bites: numbers may move only within the
-declared tolerance, and the text around them not at all.
+"""nbval's tolerant comparison bites (lepton_helpers.course.tolerances, plugged into nbval by
+tests/nbval_tolerance.py): numbers may move only within the declared tolerance, the text not at all.
 
 The comparison is checked on a real stored output of a committed notebook; an end-to-end run of
 ``pytest`` with the project's configuration on a tiny notebook proves it is wired into nbval.
@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from nbval_tolerance import MASK, Tolerance, ToleranceError, mask_numbers, moved_numbers
+from lepton_helpers.course.tolerances import MASK, Tolerance, ToleranceError, mask_numbers, moved_numbers
 
 pytest_plugins = ["pytester"]
 
@@ -59,6 +59,7 @@ def test_numbers_are_read_as_printed():
     masked, numbers = mask_numbers(text)
     assert [n.printed for n in numbers] == ["1e-3", "60,000", "−0.25", "1", "2", "94.6"]
     assert [n.value for n in numbers] == [Decimal("0.001"), 60000, Decimal("-0.25"), 1, 2, Decimal("94.6")]
+    assert [n.percent for n in numbers] == [False] * 5 + [True]
     assert masked == f"lr {MASK} , {MASK} samples, torch 2.14.1, lepton-k4 at 0xff: loss {MASK} [ {MASK} . {MASK} .] ( {MASK} %).\n"
     assert mask_numbers("acc  95.40%\n")[0] == mask_numbers("acc 100.00%\n")[0], "padding is not text"
 
@@ -117,6 +118,7 @@ def write_notebook(path: Path, cells: list[tuple[str, str, dict | None, list[str
     nbformat.write(nb, path)
 
 
+@pytest.mark.notebooks
 def test_nbval_compares_within_tolerance_end_to_end(tmp_path):
     """``pytest`` with the project's configuration runs a notebook under nbval with the tolerances."""
     text = stored_result()

@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from lepton_helpers.course import nbtools
+from lepton_helpers.exercises import cells as exercise_cells
 from lepton_helpers.course.project import colab_badge, colab_setup_source
 
 PATHS = nbtools.notebook_paths()
@@ -63,15 +64,19 @@ def test_setup_cell_is_the_projects(nb_path):
 
 
 def test_exercises_and_summary(nb_path):
+    """The exercise section is the bank's (answer cell + check cell per exercise, no solutions), then the summary."""
     nb = load(nb_path)
-    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert "## Exercises" in md and "Hint" in md
+    problems = exercise_cells.out_of_sync(nb, exercise_cells.notebook_number(nb_path))
+    assert not problems, "run `python -m lepton_helpers.exercises.cells sync`:\n" + "\n".join(problems)
     tags = [set(c.metadata.get("tags", [])) for c in nb.cells]
-    assert any("exercise" in t for t in tags) and any("solution" in t for t in tags)
-    for cell in nb.cells:
-        if "solution" in cell.metadata.get("tags", []):
-            assert cell.metadata.get("jupyter", {}).get("source_hidden"), "solutions are hidden in JupyterLab"
-            assert cell.source.startswith("# @title"), "solutions are hidden in Colab (a '# @title' form)"
+    assert not any("solution" in t for t in tags), "no solution cells: solutions live in the exercise bank"
+    checks = [i for i, t in enumerate(tags) if "exercise" in t]
+    assert len(checks) >= 2, "at least two exercises per notebook"
+    for i in checks:
+        answer = nb.cells[i - 1]
+        assert "answer" in tags[i - 1] and answer.metadata["exercise_id"] == nb.cells[i].metadata["exercise_id"], \
+            "each check cell follows its answer cell"
+        assert nb.cells[i].source.startswith(f'check("{answer.metadata["exercise_id"]}", ')
     assert nb.cells[-1].cell_type == "markdown" and "## Summary" in nb.cells[-1].source
 
 
@@ -135,3 +140,10 @@ def test_notebooks_are_checked_with_other_rounding():
     if native == "DEFAULT" == inherited:
         pytest.skip("this CPU has only PyTorch's plain kernels: the check runs with the stored run's rounding")
     assert inherited != native, f"notebook kernels would use {native}, the kernels that wrote the stored outputs"
+
+
+def test_only_the_gpu_notebooks_ask_colab_for_a_gpu(nb_path):
+    from lepton_helpers.course.project import GPU_NOTEBOOKS
+
+    asks = load(nb_path).metadata.get("accelerator") == "GPU"
+    assert asks == (nb_path.name in GPU_NOTEBOOKS), "run `python -m lepton_helpers.course.nbtools sync`"

@@ -28,6 +28,12 @@ def test_simple_optimizers_match_torch_step_for_step(name):
     assert max(differences) < 1e-12  # float64: equal up to rounding at every step
 
 
+def test_compare_with_torch_leaves_the_callers_generator_alone(keeps_global_rng):
+    ours, theirs = PAIRS["adam"]
+    keeps_global_rng(lambda _: compare_with_torch(lambda m: ours(m.parameters()), lambda m: theirs(m.parameters()),
+                                                  steps=2))
+
+
 def test_parameter_groups_are_honoured():
     # weight decay on the weights only; k and theta of the learnable Lepton in the undecayed group
     differences = compare_with_torch(lambda m: SimpleAdam(parameter_groups(m, 0.5), lr=0.01),

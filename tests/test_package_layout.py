@@ -68,6 +68,21 @@ def test_only_env_touches_the_global_generators():
     assert set(calls) <= {"env"}, calls
 
 
+def test_one_name_for_seeding():
+    """Helpers are seeded with ``seed=`` (``seeds=`` for several, ``split_seed=`` and the like for one named
+    stream); ``random_state`` only in the estimator, whose scikit-learn contract requires it."""
+    other = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+                    name = arg.arg
+                    if ("seed" in name or "random_state" in name or name == "rng") and not (
+                            name in ("seed", "seeds") or (name.endswith("_seed") and name != "random_seed")):
+                        where = f"{path.relative_to(PACKAGE)}:{getattr(node, 'name', 'lambda')}"
+                        other.setdefault(where, []).append(name)
+    assert other == {"estimator.py:__init__": ["random_state"]}
+
 def _pins(path: Path) -> dict[str, str]:
     lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
     return dict(line.split("==") for line in lines if "==" in line)
@@ -91,4 +106,5 @@ def test_the_wheel_ships_every_subpackage():
     import tomllib
 
     shipped = tomllib.loads((nbtools.ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-    assert sorted(shipped) == ["lepton_helpers"] + [f"lepton_helpers.{name}" for name in SUBPACKAGES]
+    every = ["lepton_helpers"] + [m.name for m in pkgutil.walk_packages([str(PACKAGE)], "lepton_helpers.") if m.ispkg]
+    assert sorted(shipped) == sorted(every)

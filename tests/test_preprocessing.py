@@ -28,6 +28,41 @@ def test_clean_finds_exactly_what_was_planted(mnist):
     assert set(report.kept) == set(range(len(x_bad))) - dropped
 
 
+class OffHost(torch.Tensor):
+    """A CPU tensor that NumPy cannot read, like one on a GPU: only ``.cpu()`` brings it to host memory.
+
+    It lets a CPU-only machine check that code moves data to the host before NumPy needs it.
+    """
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("can't convert an off-host tensor to numpy: use Tensor.cpu() first")
+
+    def numpy(self, *args, **kwargs):
+        raise TypeError("can't convert an off-host tensor to numpy: use Tensor.cpu() first")
+
+    def cpu(self, *args, **kwargs):
+        return self.as_subclass(torch.Tensor)
+
+
+OFF_HOST = [pytest.param(lambda t: t.as_subclass(OffHost), id="simulated"),
+            pytest.param(lambda t: t.cuda(), id="cuda",
+                         marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU"))]
+
+
+@pytest.mark.parametrize("off_host", OFF_HOST)
+def test_clean_works_off_the_cpu_with_the_cpu_results(mnist, off_host):
+    x_bad, y_bad, _ = corrupt(mnist.train_images[:500], mnist.train_labels[:500], n_nan=5, n_out_of_range=5,
+                              n_bad_labels=5, n_duplicates=10, seed=1)
+    with pytest.raises(TypeError):  # the check is real: NumPy cannot read the tensor where it lives
+        np.asarray(off_host(x_bad))
+    x_cpu, y_cpu, expected = clean(x_bad, y_bad)
+    x_ok, y_ok, report = clean(off_host(x_bad), off_host(y_bad))
+    assert torch.equal(x_ok.cpu(), x_cpu) and torch.equal(y_ok.cpu(), y_cpu)
+    assert report.kept.tolist() == expected.kept.tolist() and report.duplicates == expected.duplicates == 10
+    assert (report.rows_in, report.invalid_labels, report.nan_rows, report.clipped, report.rows_out) == (
+        expected.rows_in, expected.invalid_labels, expected.nan_rows, expected.clipped, expected.rows_out)
+
+
 def test_corrupt_rejects_impossible_counts(mnist):
     with pytest.raises(ValueError, match="cannot plant"):
         corrupt(mnist.train_images[:10], mnist.train_labels[:10], n_nan=20)

@@ -3,8 +3,11 @@ import torch
 import torch.nn.functional as F
 
 from lepton_helpers.models import MLP
-from lepton_helpers.profiling import (best_seconds, counted_flops, matmul_gflops, measured_memory, mlp_memory,
-                                      saved_activation_bytes, training_step_flops)
+from lepton_helpers.profiling import (RUNGS, FastMLPTrainer, Rate, SpeedLadder, best_seconds, counted_flops,
+                                      fastest_epoch, fresh_mlp, matmul_gflops, matmul_workload, measure_rates,
+                                      measured_memory, mlp_memory, operation_profile, products_workload,
+                                      saved_activation_bytes, speed_ladder, training_step_flops)
+from lepton_helpers.training import TensorBatches, parameter_groups, train_epoch
 
 
 def test_step_flops_of_the_articles_mlp_by_hand():
@@ -61,3 +64,114 @@ def test_best_seconds_warms_up_then_repeats():
 
 def test_matmul_rate_is_a_positive_number():
     assert matmul_gflops(64, repeats=2) > 0
+
+
+# ---------------------------------------------------------------- measuring
+def test_rates_summarise_repeats_and_divide_repeat_by_repeat():
+    a, b = Rate((4.0, 1.0, 3.0)), Rate((2.0, 1.0, 1.0))
+    assert (a.median, a.low, a.high) == (3.0, 1.0, 4.0)
+    assert (a / b).values == (2.0, 1.0, 3.0) and (a * 0.5).values == (2.0, 0.5, 1.5)
+    with pytest.raises(ValueError, match="one value per repeat"):
+        a / Rate((1.0,))
+
+
+def test_measure_rates_interleaves_the_workloads_for_every_repeat():
+    calls = []
+    workloads = {"a": (lambda: calls.append("a"), 10.0), "b": (lambda: calls.append("b"), 1.0)}
+    rates = measure_rates(workloads, seconds=0.01, repeats=3, chunk=0.002)
+    assert set(rates) == {"a", "b"} and all(len(r.values) == 3 and r.low > 0 for r in rates.values())
+    timed = calls[4:]  # after each workload's warm-up and calibration calls
+    switches = sum(1 for first, second in zip(timed, timed[1:]) if first != second)
+    assert switches >= 2 * 3 - 1, "each repeat should take turns between the workloads"
+    with pytest.raises(ValueError, match="repeats"):
+        measure_rates(workloads, repeats=0)
+    with pytest.raises(ValueError, match="seconds"):
+        measure_rates(workloads, seconds=0)
+
+
+@pytest.mark.parametrize("sizes,batch", [((784, 128, 64, 10), 100), ((30, 20, 5), 7)])
+def test_the_products_workload_is_the_steps_products(sizes, batch):
+    run, flops = products_workload(sizes, batch)
+    assert flops == training_step_flops(sizes, batch).total == counted_flops(run)
+
+
+def test_the_matmul_workload_counts_2_n_cubed():
+    run, flops = matmul_workload(32)
+    assert flops == 2 * 32 ** 3 == counted_flops(run)
+
+
+def test_operation_profile_names_the_products_and_divides_per_step(capfd):
+    run, _ = products_workload((40, 30, 10), 20)
+    once, twice = operation_profile(run, calls=2), operation_profile(lambda: (run(), run()), calls=2, per=2)
+    assert list(once.operations)[0] == "mm" and "aten::mm" not in once.operations
+    assert set(twice.operations) == set(once.operations) and once.outside_us >= 0
+    assert capfd.readouterr().err == "", "the profiler's native log lines must not reach the error stream"
+
+
+# ---------------------------------------------------------------- the fastest step
+def _digits(n=350, features=784, classes=10, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, features, generator=g), torch.randint(0, classes, (n,), generator=g)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.05])
+def test_fast_trainer_takes_the_autograd_steps(weight_decay):
+    x, y = _digits()  # 350 rows: three batches of 100 and a last one of 50
+    reference, fast = fresh_mlp("cpu", 0), fresh_mlp("cpu", 0)
+    optimizer = torch.optim.AdamW(parameter_groups(reference, weight_decay), lr=1e-3)
+    batches = TensorBatches(x, y, 100, seed=3)
+    trainer = FastMLPTrainer(fast, TensorBatches(x, y, 100, seed=3), lr=1e-3, weight_decay=weight_decay)
+    for _ in range(4):
+        assert trainer.train_epoch() == pytest.approx(train_epoch(reference, batches, optimizer), abs=1e-5)
+    moved = max((p - q).abs().max().item() for p, q in zip(reference.parameters(), fresh_mlp("cpu", 0).parameters()))
+    difference = max((p - q).abs().max().item() for p, q in zip(reference.parameters(), fast.parameters()))
+    assert moved > 1e-3 and difference < 1e-5
+    torch.testing.assert_close(fast(x[:5]), reference(x[:5]), atol=1e-5, rtol=0)  # the module trained in place
+
+
+@pytest.mark.parametrize("sizes,shape", [((12, 3), (12,)), ((12, 8, 6, 5, 4), (3, 4))])
+def test_fast_trainer_handles_any_depth_and_image_rows(sizes, shape):
+    x, y = _digits(60, sizes[0], sizes[-1])
+    x = x.reshape(60, *shape)  # (60, 3, 4) images are flattened like MLP.forward does
+    reference, fast = MLP(sizes), MLP(sizes)
+    fast.load_state_dict(reference.state_dict())
+    optimizer, batches = torch.optim.Adam(reference.parameters(), lr=1e-2), TensorBatches(x, y, 16, seed=0)
+    losses = [train_epoch(reference, batches, optimizer) for _ in range(3)]
+    history = FastMLPTrainer(fast, TensorBatches(x, y, 16, seed=0), lr=1e-2).fit(3)
+    assert history.train_loss == pytest.approx(losses, abs=1e-5) and losses[-1] < losses[0]
+    assert len(history.seconds) == 3 and history.seconds == sorted(history.seconds)
+    assert max((p - q).abs().max().item() for p, q in zip(reference.parameters(), fast.parameters())) < 1e-5
+
+
+def test_fast_trainer_refuses_what_it_does_not_write_out():
+    x, y = _digits(20, 12, 3)
+    with pytest.raises(ValueError, match="ReLU hidden layers"):
+        FastMLPTrainer(MLP((12, 5, 3), activation="lepton"), TensorBatches(x, y, 5))
+    with pytest.raises(ValueError, match="must match the model's input"):
+        FastMLPTrainer(MLP((10, 3)), TensorBatches(x, y, 5))
+    with pytest.raises(ValueError, match="must match the model's input"):
+        FastMLPTrainer(MLP((12, 3)), TensorBatches(x.double(), y, 5))
+    with pytest.raises(ValueError, match="class indices from 0 to 1"):
+        FastMLPTrainer(MLP((12, 2)), TensorBatches(x, y, 5))
+    with pytest.raises(ValueError, match="lr"):
+        FastMLPTrainer(MLP((12, 3)), TensorBatches(x, y, 5), lr=0.0)
+
+
+# ---------------------------------------------------------------- the ladder
+def test_the_ladder_reports_both_limits_and_the_ratio_to_the_standard_path():
+    samples = {rung: Rate((rate, rate)) for rung, rate in zip(RUNGS, (1e4, 5e4, 1e5, 2e5))}
+    ladder = SpeedLadder(samples, peak=Rate((2e11, 2e11)), products=Rate((1e11, 1e11)), batch_size=100, n=1024)
+    assert ladder.flops("fastest step").median == pytest.approx(2e5 * 454_400)  # 45.44 MFLOP per step of 100
+    fastest = next(line for line in ladder.report().splitlines() if line.startswith("fastest step"))
+    # 90.9 GFLOP/s: 45% of the mm peak, 91% of the products alone, 4x the standard DataLoader path
+    for expected in ("200,000 (200,000-200,000)", "90.9", "45% (45%-45%)", "91% (91%-91%)", "4.00x (4.00x-4.00x)"):
+        assert expected in fastest, f"{expected!r} not in {fastest!r}"
+    assert "products alone 100 (100-100) GFLOP/s = 50% (50%-50%) of the peak" in ladder.report()
+
+
+def test_speed_ladder_measures_every_rung_and_both_limits(mnist):
+    x, y = _digits(200)
+    ladder = speed_ladder(mnist.train_images[:100], mnist.train_labels[:100], x, y, 50, seconds=0.01, repeats=2, n=64)
+    assert list(ladder.samples) == list(RUNGS) and all(len(r.values) == 2 for r in ladder.samples.values())
+    assert ladder.peak.low > 0 and ladder.products.low > 0 and ladder.n == 64
+    assert fastest_epoch(x, y, 50)() > 0  # one epoch, its mean loss

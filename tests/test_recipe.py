@@ -1,9 +1,11 @@
+import json
 import math
 from dataclasses import replace
 
 import pytest
 import torch
 
+from lepton_helpers.evaluation import compare_items
 from lepton_helpers.models import MLP
 from lepton_helpers.preprocessing import Normalizer
 from lepton_helpers.recipe import (ARTICLES, RandomAffine, Recipe, ablation, affine_theta, background, format_ablation,
@@ -68,6 +70,18 @@ def test_train_recipe_learns_keeps_the_architecture_and_is_reproducible(small):
     assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
 
 
+def test_train_recipe_leaves_the_callers_generator_alone(small, keeps_global_rng):
+    x, y, _, _, fill = small
+    keeps_global_rng(lambda _: train_recipe(Recipe(epochs=1), x[:200], y[:200], fill=fill, progress=False))
+
+
+def test_the_recipes_training_time_leaves_validation_out(small, fake_training_clock):
+    """With a clock where a training pass takes 1 s and a validation 100 s, the recipe reports 2 s for 2 epochs."""
+    x, y, xv, yv, fill = small
+    _, history = train_recipe(replace(ARTICLES, epochs=2), x[:200], y[:200], fill=fill, val=(xv, yv), progress=False)
+    assert history.seconds == [1.0, 2.0] and len(history.val_acc) == 2
+
+
 def test_ema_changes_the_returned_weights(small):
     x, y, _, _, fill = small
     plain, _ = train_recipe(Recipe(epochs=2), x, y, fill=fill, progress=False)
@@ -80,15 +94,21 @@ def test_ablation_variants_switch_one_thing_each(small):
     variants = best.ablation_variants()
     assert variants["best recipe"] == best
     assert variants["without augmentation"] == replace(best, augment=False)
-    assert variants["without label smoothing"].label_smoothing == 0
-    assert variants["with EMA of weights (0.999)"].ema_decay == 0.999
+    assert variants["without label smoothing"] == replace(best, label_smoothing=0.0)
+    assert variants[f"without one-cycle (constant lr {best.lr:g})"] == replace(best, one_cycle=False)
+    assert variants["with EMA of weights (0.99)"] == replace(best, ema_decay=0.99)
+    assert best.ablation_variants(ema_decay=0.9)["with EMA of weights (0.9)"].ema_decay == 0.9
     assert "without EMA of weights" in replace(best, ema_decay=0.99).ablation_variants()
     assert variants["articles' recipe (Adam 1e-3, batch 100)"] == replace(ARTICLES, epochs=2)
     x, y, xv, yv, fill = small
     rows = ablation({k: variants[k] for k in ("best recipe", "without augmentation")}, x, y, xv, yv,
                     fill=fill, progress=False)
     assert [r.name for r in rows] == ["best recipe", "without augmentation"] and all(0.5 < r.val_acc < 1 for r in rows)
-    assert "+0.00" in format_ablation(rows, n_val=len(yv)).splitlines()[1]
+    assert rows[0].correct.shape == yv.shape and rows[0].correct.dtype == torch.bool
+    table = format_ablation(rows).splitlines()
+    expected = compare_items(rows[1].correct, rows[0].correct)
+    assert f"{100 * expected.diff:+.2f} ± {100 * expected.se:.2f}" in table[2] and expected.verdict in table[2]
+    assert f"{len(yv):,} validation digits" in table[-1]
 
 
 def test_recipe_parts_follow_the_recipe():
@@ -103,3 +123,42 @@ def test_recipe_parts_follow_the_recipe():
     assert parts.augment.fill == -0.4 and parts.loss_fn.keywords["label_smoothing"] == 0.1
     plain = recipe_parts(ARTICLES, model, n_train=1000)
     assert plain.batch_scheduler is None and plain.augment is None and plain.loss_fn.keywords["label_smoothing"] == 0
+
+
+def test_cross_validate_is_paired_by_fold_and_seed(small):
+    from lepton_helpers.recipe import cross_validate
+
+    x, y = small[0][:600], small[1][:600]
+    quick = Recipe(epochs=1, batch_size=100, augment=False, one_cycle=False)
+    first = cross_validate(quick, x, y, k=3, folds=[0, 2])
+    again = cross_validate(quick, x, y, k=3, folds=[0, 2])
+    assert len(first.fold_acc) == 2 and first.fold_acc == again.fold_acc  # same folds, same seeds
+    assert 0.1 < first.mean < 1 and first.se >= 0
+    with pytest.raises(ValueError, match="number of folds"):
+        cross_validate(quick, x, y, k=1)
+
+
+def test_recipe_command_records_each_seed(tmp_path, monkeypatch, capsys):
+    from lepton_helpers.course import recipe as command
+
+    monkeypatch.setattr(command, "RECORD", tmp_path / "recipe_seeds.json")
+    monkeypatch.setattr(command, "training_digits", lambda s, all_digits: (s.x_train[:300], s.y_train[:300]))
+    command.main(["--seeds", "2", "--epochs", "1", "--record"])
+    out = capsys.readouterr().out
+    assert "seed 0: test accuracy" in out and "seed 1: test accuracy" in out and "mean over 2 seeds" in out
+    record = json.loads((tmp_path / "recipe_seeds.json").read_text())
+    assert [r["seed"] for r in record["runs"]] == [0, 1] and record["recipe"]["epochs"] == 1
+    assert all(r["correct"] == round(r["test_acc"] * record["n_test"]) for r in record["runs"])
+
+
+def test_the_recorded_three_seed_run_is_complete_and_consistent():
+    """The record notebook 07 prints: three seeds, each scored once, counts that match the accuracies."""
+    from lepton_helpers.course import records
+
+    record = records.load("recipe_seeds")
+    assert [r["seed"] for r in record["runs"]] == [0, 1, 2]
+    assert record["recipe"]["epochs"] <= 200 and record["n_test"] == 10_000
+    assert all(r["correct"] == round(r["test_acc"] * record["n_test"]) for r in record["runs"])
+    assert Recipe(**{**record["recipe"], "epochs": Recipe.epochs}) == Recipe()  # the default recipe, longer
+    with pytest.raises(FileNotFoundError, match="recorded: .*recipe_seeds"):
+        records.load("no_such_record")

@@ -1,9 +1,11 @@
+import numpy as np
 import pytest
 import torch
 
 from lepton_helpers.activation import Lepton
 from lepton_helpers.models import MLP, count_parameters
-from lepton_helpers.training import evaluate, fit, parameter_groups
+from lepton_helpers.training import (TensorBatches, dataloader, evaluate, fit, parameter_groups, predict_logits,
+                                     train_epoch)
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +83,55 @@ def test_impossible_settings_are_refused_before_training(small):
         fit(model, x, y, val=(xv, yv), patience=0, progress=False)
     with pytest.raises(ValueError, match="validation set"):
         fit(model, x, y, patience=3, progress=False)
+
+
+def test_fit_leaves_the_callers_generator_alone(small, keeps_global_rng):
+    x, y, _, _ = small
+    keeps_global_rng(lambda a: fit(a, x[:200], y[:200], epochs=1, progress=False))
+
+
+def test_numpy_integers_are_counts(small):
+    """Grid searches and array arithmetic hand out np.int64: batch sizes, epochs and layer sizes accept them."""
+    x, y, _, _ = small
+    x, y = x[:200], y[:200]
+    assert [len(yb) for _, yb in TensorBatches(x, y, np.int64(80))] == [80, 80, 40]
+    assert [len(yb) for _, yb in dataloader(x, y, np.int64(80))] == [80, 80, 40]
+    assert MLP(np.array([784, 16, 10])).sizes == (784, 16, 10)
+    histories = []
+    for epochs, batch_size in ((np.int64(2), np.int32(50)), (2, 50)):
+        torch.manual_seed(0)
+        histories.append(fit(MLP((784, 16, 10)), x, y, epochs=epochs, batch_size=batch_size, progress=False))
+    assert len(histories[0].train_loss) == 2 and histories[0].train_loss == histories[1].train_loss
+    for bad in (2.0, True, np.float64(2)):
+        with pytest.raises(ValueError, match="epochs must be a whole number"):
+            fit(MLP((784, 16, 10)), x, y, epochs=bad, progress=False)
+
+
+def test_batch_schedulers_step_after_every_batch_and_schedulers_after_every_epoch(small):
+    """``batch_scheduler`` means the same in train_epoch and fit: one step per batch (4 batches of 50 here)."""
+    x, y, _, _ = small
+    x, y = x[:200], y[:200]
+    model = MLP((784, 16, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    per_batch = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 ** step)
+    train_epoch(model, TensorBatches(x, y, 50), optimizer, batch_scheduler=per_batch)
+    assert per_batch.last_epoch == 4 and optimizer.param_groups[0]["lr"] == 0.5 ** 4
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    per_batch = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1000)
+    per_epoch = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1000)
+    fit(model, x, y, epochs=2, batch_size=50, optimizer=optimizer, batch_scheduler=per_batch, scheduler=per_epoch,
+        progress=False)
+    assert (per_batch.last_epoch, per_epoch.last_epoch) == (8, 2)
+
+
+def test_predict_logits_of_an_empty_set_is_empty():
+    model = MLP((784, 16, 10))
+    logits = predict_logits(model, torch.zeros(0, 784))
+    assert logits.shape == (0, 10) and logits.dtype == torch.float32 and model.training
+
+
+def test_history_seconds_count_training_only(small, fake_training_clock):
+    """With a clock where a training pass takes 1 s and a validation 100 s, seconds read 1, 2, 3."""
+    x, y, xv, yv = small
+    history = fit(MLP((784, 16, 10)), x[:200], y[:200], epochs=3, val=(xv, yv), progress=False)
+    assert history.seconds == [1.0, 2.0, 3.0] and len(history.val_acc) == 3

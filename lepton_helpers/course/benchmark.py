@@ -1,31 +1,44 @@
-"""Training-speed benchmark: the articles' input pipeline against the helpers' loop, on one machine.
+"""Training-speed benchmark: the speed ladder, its two limits, the estimator against scikit-learn, time to 97%.
 
 Usage (from anywhere the package is installed)::
 
-    python -m lepton_helpers.course.benchmark            # the full benchmark (about a minute on 2 cores)
-    python -m lepton_helpers.course.benchmark --quick    # tiny sizes, to check that it runs
+    python -m lepton_helpers.course.benchmark            # the full benchmark (about two minutes on 2 cores)
+    python -m lepton_helpers.course.benchmark --quick    # tiny sizes and a light protocol, to check that it runs
 
-It prints, measured in one run: samples per second of the articles' per-sample ``DataLoader``
-recipe, of the standard ``DataLoader`` over in-memory tensors and of the helpers' in-memory loop
-(same model, same batch size), the helpers' ratio to the articles', the matrix-multiply bound (the
-measured ``torch.mm`` rate against the rate the loop achieves), and the time the helpers' loop
-takes to reach 97% test accuracy on MNIST-10k. Timings depend on the
-machine and on whatever else runs on it; nothing here asserts one.
+It prints, measured in one run, for the same MLP (784-128-64-10), Adam and batch size:
+
+1. the ladder: training samples per second of the articles' per-sample ``DataLoader`` recipe, of
+   the standard ``DataLoader`` over in-memory tensors, of the helpers' loop (``train_epoch`` over
+   ``TensorBatches``) and of the fastest step (:class:`~lepton_helpers.profiling.FastMLPTrainer`),
+   each timed over at least a second of work after a warm-up, as the median and spread of 5
+   interleaved repeats (:func:`~lepton_helpers.profiling.measure_rates`); with each rung's share of
+   the two limits, the measured ``torch.mm`` 1024 x 1024 peak and the step's own matrix products
+   timed alone, and its ratio to the standard path;
+2. where a step's time goes, operation by operation (``torch.profiler``), in the helpers' loop and
+   in the fastest step;
+3. ``LeptonClassifier`` against scikit-learn's ``MLPClassifier`` with the same data, layers, batch,
+   learning rate and epochs: test accuracy and warm fit seconds over 3 seeds;
+4. the time the helpers' loop takes to reach 97% test accuracy on MNIST-10k.
+
+Timings depend on the machine and on whatever else runs on it; compare ratios measured in one
+run, not figures from two runs. Nothing here asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import torch
 
 from ..env import get_device
+from ..evaluation import compare
 from ..models import MLP, count_parameters
-from ..profiling import (SIZES, achieved_gflops, articles_samples_per_second, compiled_samples_per_second,
-                         dataloader_samples_per_second, fresh_mlp, helpers_samples_per_second, matmul_gflops,
-                         synchronize, training_step_flops)
+from ..profiling import (RUNGS, SIZES, compiled_samples_per_second, fastest_epoch, fresh_mlp, helpers_epoch,
+                         operation_profile, speed_ladder, synchronize, training_step_flops)
 from ..recipe import Recipe, background, recipe_parts
 from ..training import TensorBatches, evaluate, train_epoch
 
@@ -81,51 +94,129 @@ def time_to_accuracy(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch
     return result
 
 
+# ---------------------------------------------------------------- the estimator against scikit-learn
+@dataclass
+class EstimatorRuns:
+    """Test accuracy and fit seconds of one estimator, one entry per seed."""
+
+    accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+
+def estimator_comparison(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, *,
+                         seeds=(0, 1, 2), epochs: int = 10) -> dict[str, EstimatorRuns]:
+    """``LeptonClassifier`` (its defaults) against ``MLPClassifier`` set up alike: hidden (128, 64), batch 100,
+    Adam at 1e-3, ``epochs`` passes; fitted on the CPU once per seed, the two taking turns.
+
+    Each estimator first fits once on 1,000 rows (untimed): the first fit in a process pays for
+    imports, thread pools and lazy initialisation, which a user pays once, not per fit.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    from ..estimator import LeptonClassifier
+
+    makers = {"LeptonClassifier": lambda seed: LeptonClassifier(epochs=epochs, random_state=seed, device="cpu"),
+              "MLPClassifier": lambda seed: MLPClassifier(hidden_layer_sizes=(128, 64), batch_size=100,
+                                                          learning_rate_init=1e-3, max_iter=epochs, random_state=seed)}
+    runs = {name: EstimatorRuns() for name in makers}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter epochs on purpose, as LeptonClassifier's
+        for make in makers.values():
+            make(0).fit(x_train[:1000], y_train[:1000])
+        for seed in seeds:
+            for name, make in makers.items():
+                start = time.perf_counter()
+                model = make(seed).fit(x_train, y_train)
+                runs[name].seconds.append(time.perf_counter() - start)
+                runs[name].accuracy.append(model.score(x_test, y_test))
+    return runs
+
+
 # ---------------------------------------------------------------- the command
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.course.benchmark", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and one epoch: checks that it runs")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's choice)")
+    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.course.benchmark",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and a light protocol: checks that it runs")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for PyTorch and NumPy's BLAS (default: their own choice, one per core)")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile (first call compiles: slow)")
     parser.add_argument("--max-epochs", type=int, default=12, help="cap (and schedule length) for time to 97%%")
     args = parser.parse_args(argv)
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    if args.threads is None:
+        run(args)
+        return
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        with threadpool_limits(limits=args.threads):  # NumPy's BLAS, which MLPClassifier uses
+            run(args)
+    finally:
+        torch.set_num_threads(before)
+
+
+def run(args: argparse.Namespace) -> None:
+    """The benchmark for parsed command-line ``args`` (see :func:`main`)."""
     from ..data import load_mnist
-    from ..preprocessing import mnist_splits
+    from ..preprocessing import mnist_splits, stratified_split
 
     device = get_device(args.device)
     mnist, splits = load_mnist("bundled", verbose=False), mnist_splits(device=device)
-    n_articles, n_helpers = (500, 2000) if args.quick else (len(splits.x_train), len(splits.x_train))
-    b, model = args.batch_size, MLP(SIZES)
-    print(f"Lepton benchmark: torch {torch.__version__}, device {device.type}, {torch.get_num_threads()} threads, "
-          f"MLP {'-'.join(map(str, SIZES))} ({count_parameters(model):,} parameters), batch size {b}")
-    if torch.get_num_threads() > 1:
+    b, quick = args.batch_size, args.quick
+    n_articles, n_rows = (300, 1000) if quick else (2000, len(splits.x_train))
+    seconds, repeats = (0.05, 2) if quick else (1.0, 5)
+    threads = torch.get_num_threads()
+    print(f"Lepton benchmark: torch {torch.__version__}, device {device.type}, {threads} thread{'s' * (threads > 1)}, "
+          f"MLP {'-'.join(map(str, SIZES))} ({count_parameters(MLP(SIZES)):,} parameters), batch size {b}")
+    if threads > 1:
         print("(threads wait for each other: if other programs load this machine, figures can drop a hundredfold;"
               " compare with --threads 1)")
 
-    print("\n1. Input pipeline (training samples per second, one epoch each, Adam)")
-    slow = articles_samples_per_second(mnist.train_images[:n_articles], mnist.train_labels[:n_articles], b, device=device)
-    standard = dataloader_samples_per_second(splits.x_train[:n_helpers], splits.y_train[:n_helpers], b)
-    fast = helpers_samples_per_second(splits.x_train[:n_helpers], splits.y_train[:n_helpers], b)
-    print(f"   articles' recipe (per-sample PIL + ToTensor + Normalize, DataLoader): {slow:9,.0f} samples/s ({n_articles:,} samples)")
-    print(f"   standard path (in-memory TensorDataset, DataLoader):                 {standard:9,.0f} samples/s ({n_helpers:,} samples)")
-    print(f"   helpers' loop (in-memory TensorBatches + train_epoch):                {fast:9,.0f} samples/s ({n_helpers:,} samples)")
-    print(f"   ratio: {fast / slow:.1f}x (target on a 2-core CPU: >= 8x)")
+    print(f"\n1. The ladder: training samples per second, Adam; every rung and limit timed over >= {seconds:g} s "
+          f"of work after a warm-up,\n   {repeats} repeats taking turns (median and min-max; shares and ratios "
+          f"repeat by repeat; the articles' recipe on {n_articles:,} digits, the others on {n_rows:,})")
+    ladder = speed_ladder(mnist.train_images[:n_articles], mnist.train_labels[:n_articles], splits.x_train[:n_rows],
+                          splits.y_train[:n_rows], b, seconds=seconds, repeats=repeats, n=256 if quick else 1024)
+    print("   " + ladder.report().replace("\n", "\n   "))
+    gain = ladder.samples[RUNGS[3]] / ladder.samples[RUNGS[2]]
+    print(f"   fastest step / helpers' loop: {gain.median:.2f}x ({gain.low:.2f}x-{gain.high:.2f}x); one step is "
+          f"{training_step_flops(SIZES, b).total / 1e6:.2f} MFLOP of matrix products")
 
-    print("\n2. Matrix-multiply bound")
-    flops = training_step_flops(SIZES, b)
-    n = 256 if args.quick else 1024
-    peak = matmul_gflops(n, device=device)
-    loop = achieved_gflops(fast, b)
-    print(f"   one training step: {flops.total / 1e6:.2f} MFLOP (forward {flops.forward / 1e6:.2f}, backward {flops.backward / 1e6:.2f})")
-    print(f"   measured peak, torch.mm {n}x{n} float32: {peak:8.1f} GFLOP/s")
-    print(f"   helpers' loop achieves:                {loop:8.1f} GFLOP/s = {loop / peak:.0%} of the peak")
+    rows = min(2000, n_rows)
+    print(f"\n2. Where a step's time goes (torch.profiler, microseconds per step, passes over {rows:,} digits)")
+    for rung, make in ((RUNGS[2], helpers_epoch), (RUNGS[3], fastest_epoch)):
+        profile = operation_profile(make(splits.x_train[:rows], splits.y_train[:rows], b), calls=2 if quick else 5,
+                                    per=-(-rows // b))
+        print(f"   {rung}: {profile.total_us:,.0f} us per step under the profiler")
+        print("      " + profile.table().replace("\n", "\n      "))
 
-    target, cap = 0.97, 1 if args.quick else args.max_epochs
-    print(f"\n3. Time to {target:.0%} test accuracy (MNIST-10k: {len(splits.x_train):,} training digits, "
+    train, _, _ = stratified_split(mnist.train_labels, (0.9, 0.1, 0.0), 0)  # mnist_splits' training digits
+    as_rows = lambda images: images.reshape(len(images), -1).numpy() / 255.0  # in [0, 1], float64 as users pass them
+    x_train, y_train = as_rows(mnist.train_images[train]), mnist.train_labels[train].numpy()
+    x_test, y_test = as_rows(mnist.test_images), mnist.test_labels.numpy()
+    if quick:
+        x_train, y_train, x_test, y_test = x_train[:1000], y_train[:1000], x_test[:1000], y_test[:1000]
+    epochs, seeds = 1 if quick else 10, (0, 1, 2)
+    print(f"\n3. LeptonClassifier against scikit-learn's MLPClassifier: {len(x_train):,} training digits in [0, 1], "
+          f"{len(x_test):,} test digits,\n   hidden (128, 64), batch 100, Adam lr 1e-3, epochs {epochs}, CPU; "
+          f"seeds {', '.join(map(str, seeds))}, timed after a warm-up fit")
+    runs = estimator_comparison(x_train, y_train, x_test, y_test, seeds=seeds, epochs=epochs)
+    for name, result in runs.items():
+        print(f"   {name:17} test accuracy {np.mean(result.accuracy):.2%} (mean; "
+              f"{min(result.accuracy):.2%}-{max(result.accuracy):.2%}), fit {np.median(result.seconds):.2f} s "
+              f"(median; {min(result.seconds):.2f}-{max(result.seconds):.2f})")
+    lepton, sklearn = runs["LeptonClassifier"], runs["MLPClassifier"]
+    speed = [theirs / ours for ours, theirs in zip(lepton.seconds, sklearn.seconds)]
+    print(f"   LeptonClassifier fits {np.median(speed):.2f}x as fast "
+          f"(seed by seed {min(speed):.2f}x-{max(speed):.2f}x)")
+    print("   " + str(compare(lepton.accuracy, sklearn.accuracy, names=("LeptonClassifier", "MLPClassifier"))))
+
+    target, cap = 0.97, 1 if quick else args.max_epochs
+    print(f"\n4. Time to {target:.0%} test accuracy (MNIST-10k: {len(splits.x_train):,} training digits, "
           f"official {len(splits.x_test):,} test digits)")
     result = time_to_accuracy(splits.x_train, splits.y_train, splits.x_test, splits.y_test, target=target,
                               recipe=replace(BENCHMARK_RECIPE, epochs=cap, batch_size=b),
@@ -137,14 +228,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"   NOT reached within the cap of {cap} epochs ({result.seconds:.1f} s): "
               f"best test accuracy {max(result.test_acc):.2%}")
     if args.compile:
-        print("\n4. torch.compile of the same model (default inductor backend)")
+        print("\n5. torch.compile of the helpers' loop (default inductor backend)")
         try:
-            first, compiled = compiled_samples_per_second(splits.x_train[:n_helpers], splits.y_train[:n_helpers], b)
+            first, compiled = compiled_samples_per_second(splits.x_train[:n_rows], splits.y_train[:n_rows], b)
         except Exception as err:  # unsupported platform or no compiler: report, do not crash the benchmark
             print(f"   failed: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
         else:
             print(f"   first step (tracing + code generation + compiling): {first:.1f} s")
-            print(f"   afterwards: {compiled:,.0f} samples/s = {compiled / fast:.2f}x the uncompiled loop")
+            print(f"   afterwards: {compiled:,.0f} samples/s (one epoch, timed once) = "
+                  f"{compiled / ladder.samples[RUNGS[2]].median:.2f}x the helpers' loop's median in section 1")
 
 
 if __name__ == "__main__":

@@ -1,72 +1,110 @@
-"""Self-checking exercises: compare a learner's answer with a reference and print a verdict.
+"""The exercise bank: every notebook's exercises, their checks, hints and solutions, keyed by id.
 
-A check never raises for a wrong or unfinished answer (the notebook keeps running); it prints
-what is wrong and a hint, and returns True only for a correct answer, so a solution cell can
-``assert check(...)``.
+A notebook's exercise has a task (Markdown), an answer cell holding only the learner's code (a
+placeholder until answered) and a check cell::
+
+    from lepton_helpers.exercises import check, hint, solution
+    check("03.1", df_dk)
+
+- ``check(id, answer)`` prints a verdict whose **first line** is one of::
+
+      Exercise 03.1 · ✅ correct
+      Exercise 03.1 · ⬜ not answered yet
+      Exercise 03.1 · ❌ not yet: <one-line reason>
+
+  (:data:`STATUS_LINE` matches it, :func:`parse_status_line` reads it); further lines, indented,
+  give the failing input, expected and got, the tolerance, or the experiment's result. Only a
+  correct answer prints ✅; an unanswered one (the placeholder: ``None``, or a function that raises
+  ``NotImplementedError``) says "not answered yet". A check never raises for an answer, so Run All
+  always reaches the end. A predict-then-run check runs its experiment even without a prediction.
+- ``grade(id, answer)`` returns the :class:`~.framework.Verdict` without printing.
+- ``hint(id)`` prints the next hint tier each time it is called in a kernel (a nudge, then the
+  method; never the answer); ``hint(id, 2)`` prints tier 2.
+- ``solution(id)`` prints a reference solution. It assigns nothing: the learner's names stay theirs.
+- ``answer_key()`` is the instructors' Markdown answer key, generated from the bank
+  (``python -m lepton_helpers.exercises.key``).
+
+The status line is a fixed contract: tools read it from saved notebooks (an instructor's progress
+view), so it changes only with them. Exercise ids are ``"NN.K"``: notebook NN, exercise K. The
+notebooks' exercise cells are generated from this bank (:mod:`.cells`), and so is the answer key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
 
-import numpy as np
-import torch
+from . import nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09
+from .framework import STATUS_LINE, Exercise, Verdict, parse_status_line
 
+__all__ = ["STATUS_LINE", "Exercise", "Verdict", "answer_key", "check", "exercises", "get", "grade", "hint",
+           "parse_status_line", "solution"]
 
-def _as_array(value) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().double().numpy()
-    return np.asarray(value, dtype=float)
+NOTEBOOK_BANKS = {module.__name__.rsplit(".nb", 1)[1]: module
+                  for module in (nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09)}
+"""Each notebook's bank module by its number ("00".."09"): ``EXERCISES`` and ``notebook_names()``."""
 
+BANK: dict[str, Exercise] = {exercise.id: exercise for module in NOTEBOOK_BANKS.values()
+                             for exercise in module.EXERCISES}
 
-def _verdict(name: str, ok: bool, message: str, hint: str) -> bool:
-    print(f"✅ {name}: correct. {message}".rstrip() if ok else f"❌ {name}: {message}\n   Hint: {hint}")
-    return ok
-
-
-def _mismatch(got, want, rtol: float, atol: float) -> str | None:
-    """What is wrong with ``got`` as an answer for ``want`` (None when it is right, within tolerance)."""
-    try:
-        got_a, want_a = _as_array(got), _as_array(want)
-    except (TypeError, ValueError):
-        return f"expected a number or array, got {type(got).__name__}."
-    if got_a.shape != want_a.shape:
-        return f"expected shape {want_a.shape}, got {got_a.shape}."
-    if np.allclose(got_a, want_a, rtol=rtol, atol=atol, equal_nan=True):
-        return None
-    if (np.isnan(got_a) != np.isnan(want_a)).any():
-        return "some values are NaN where a number is expected (or the other way round)."
-    worst = float(np.nanmax(np.abs(got_a - want_a))) if got_a.size else 0.0
-    return f"not the expected value (largest difference {worst:.3g})."
+_hints_given: dict[str, int] = {}
+"""How many hint tiers ``hint(id)`` has shown per exercise in this kernel (so the next call gives the next)."""
 
 
-def check(answer, expected, *, hint: str, name: str = "Exercise", rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    """Is ``answer`` equal to ``expected`` (numbers, arrays or tensors, within tolerance)?"""
-    if answer is None or answer is Ellipsis:
-        return _verdict(name, False, "not answered yet (replace the ... with your answer).", hint)
-    problem = _mismatch(answer, expected, rtol, atol)
-    return _verdict(name, problem is None, problem or "", hint)
+def get(exercise_id: str) -> Exercise:
+    """The exercise with this id; a clear error for an unknown one."""
+    if not isinstance(exercise_id, str) or exercise_id not in BANK:
+        known = ", ".join(sorted(BANK))
+        raise KeyError(f"no exercise {exercise_id!r}; the ids look like '03.1' (notebook 03, exercise 1): {known}")
+    return BANK[exercise_id]
 
 
-def check_function(function: Callable | None, reference: Callable, inputs: Sequence[tuple], *, hint: str,
-                   name: str = "Exercise", rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    """Does ``function(*args)`` equal ``reference(*args)`` for every ``args`` in ``inputs``?
+def exercises(notebook: str | None = None) -> list[Exercise]:
+    """The bank's exercises in id order, all of them or one notebook's (``"03"``)."""
+    return sorted((e for e in BANK.values() if notebook is None or e.id.startswith(f"{notebook}.")),
+                  key=lambda e: tuple(int(part) for part in e.id.split(".")))
 
-    The learner's function is run on the same inputs as the reference, so the check tests
-    behaviour, not a memorised number; an exception in it is reported, not raised. The
-    reference runs first, so a learner's function that modifies its inputs cannot change it.
+
+def grade(exercise_id: str, answer) -> Verdict:
+    """The verdict on ``answer`` for this exercise, without printing it."""
+    return get(exercise_id).grade(answer)
+
+
+def check(exercise_id: str, answer=None) -> None:
+    """Check ``answer`` and print the verdict (first line: the status line). Never raises for an answer."""
+    print(grade(exercise_id, answer))
+
+
+def hint(exercise_id: str, tier: int | None = None) -> None:
+    """Print a hint: the next tier each call (a nudge first, then the method), or tier ``tier`` (1, 2, ...)."""
+    tiers = get(exercise_id).hints
+    if tier is None:
+        tier = min(_hints_given.get(exercise_id, 0) + 1, len(tiers))
+    if not (isinstance(tier, int) and 1 <= tier <= len(tiers)):
+        raise ValueError(f"exercise {exercise_id} has hint tiers 1 to {len(tiers)}, got {tier!r}")
+    _hints_given[exercise_id] = max(_hints_given.get(exercise_id, 0), tier)
+    more = (f' (hint("{exercise_id}") again for tier {tier + 1})' if tier < len(tiers)
+            else f' (that was the last one; solution("{exercise_id}") shows a solution)')
+    print(f"Hint {tier} of {len(tiers)} for exercise {exercise_id}{more}:\n{tiers[tier - 1]}")
+
+
+def solution(exercise_id: str) -> None:
+    """Print a reference solution (nothing is assigned: run it yourself if you want it).
+
+    An instructor who wants the solutions withheld sets ``LEPTON_WITHHOLD_SOLUTIONS=1`` in the
+    students' environment (in Colab: ``%env LEPTON_WITHHOLD_SOLUTIONS=1`` in the first cell); then
+    this only says so. Hints and checks still work.
     """
-    if function is None or function is Ellipsis:
-        return _verdict(name, False, "not answered yet (write the function).", hint)
-    for args in inputs:
-        want = reference(*args)
-        try:
-            got = function(*args)
-        except Exception as err:  # the learner's code: report any failure, keep the notebook running
-            return _verdict(name, False, f"calling it raised {type(err).__name__}: {err}", hint)
-        if got is None or got is Ellipsis:
-            return _verdict(name, False, "the function returns nothing yet.", hint)
-        problem = _mismatch(got, want, rtol, atol)
-        if problem is not None:
-            return _verdict(name, False, f"wrong result for one of the {len(inputs)} test inputs: {problem}", hint)
-    return _verdict(name, True, f"(checked on {len(inputs)} inputs)", hint)
+    exercise = get(exercise_id)
+    if os.environ.get("LEPTON_WITHHOLD_SOLUTIONS") == "1":
+        print(f"The solution to exercise {exercise_id} is withheld by your instructor "
+              f"(LEPTON_WITHHOLD_SOLUTIONS=1); `hint(\"{exercise_id}\")` gives the next hint.")
+        return
+    print(f"A solution to exercise {exercise_id} ({exercise.title}):\n\n{exercise.solution}")
+    for letter in sorted(getattr(exercise, "correct", "")):
+        print(f"\nWhy {letter}: {exercise.reasons[letter]}")
+
+
+def answer_key(notebooks=None) -> str:
+    """The instructors' answer key in Markdown (see :mod:`.key`)."""
+    from .key import answer_key as build
+    return build(notebooks)

@@ -1,0 +1,179 @@
+"""Exercises of notebook 04 · Layer-wise training: what a frozen stage trains, what a stage receives,
+and what the comparison with backprop supports."""
+
+from __future__ import annotations
+
+import torch
+
+from ..env import seeded
+from ..layerwise import layer_inputs
+from ..models import MLP, count_parameters
+from .framework import Choice, Implement, Mistake, Tolerance
+
+
+def notebook_names() -> dict:
+    """The names notebook 04 defines that an answer may use."""
+    return {"torch": torch, "MLP": MLP, "count_parameters": count_parameters}
+
+
+def _random_sizes(g: torch.Generator) -> tuple[int, ...]:
+    depth = int(torch.randint(3, 6, (), generator=g))
+    return tuple(int(s) for s in torch.randint(2, 60, (depth,), generator=g))
+
+
+# ---------------------------------------------------------------- 04.1 trainable parameters after freezing
+def _trainable(sizes, frozen):
+    model = MLP(sizes)
+    for block in model.hidden[:frozen]:
+        block.requires_grad_(False)
+    return count_parameters(model)
+
+
+def _freeze_cases(g: torch.Generator) -> list[tuple]:
+    cases = []
+    for _ in range(4):
+        sizes = _random_sizes(g)
+        cases.append((sizes, int(torch.randint(0, len(sizes) - 1, (), generator=g))))
+    return cases + [((784, 128, 64, 10), 1)]
+
+
+def _count(sizes, frozen, *, biases=True, skip=None):
+    layers = list(zip(sizes[:-1], sizes[1:]))
+    kept = layers[frozen if skip is None else skip:]
+    return sum(n_in * n_out + (n_out if biases else 0) for n_in, n_out in kept)
+
+
+TRAINABLE = Implement(
+    id="04.1",
+    title="What does a greedy stage train?",
+    task="""In greedy training the first layers are frozen while a later one learns. Write
+`trainable_parameters(sizes, frozen)`: how many numbers the optimiser updates in `MLP(sizes)` (layer
+widths such as `(784, 128, 64, 10)`) when its first `frozen` hidden layers are frozen. Compute it from
+the sizes (do not build the network); the check compares with an `MLP` whose first layers get
+`requires_grad_(False)`, counted by `count_parameters`, for fresh random sizes.""",
+    answer_cell='''def trainable_parameters(sizes, frozen):
+    """How many parameters still learn in MLP(sizes) when its first `frozen` hidden layers are frozen."""
+    raise NotImplementedError("your code here")''',
+    answer_name="trainable_parameters",
+    solution='''def trainable_parameters(sizes, frozen):
+    """How many parameters still learn in MLP(sizes) when its first `frozen` hidden layers are frozen."""
+    layers = list(zip(sizes[:-1], sizes[1:]))          # (n_in, n_out) of every Linear layer
+    return sum(n_in * n_out + n_out for n_in, n_out in layers[frozen:])''',
+    hints=("List the network's linear layers from the sizes; which of them still learn, and what does each hold?",
+           "Consecutive sizes give the layers: `zip(sizes[:-1], sizes[1:])`. A `Linear(n_in, n_out)` holds a "
+           "weight for every input-output pair and one bias per output. Skip the first `frozen` layers, add up the rest."),
+    mistakes=(
+        Mistake("forgot the biases", "you counted the weights only: every learning layer also has one bias per output",
+                lambda sizes, frozen: _count(sizes, frozen, biases=False)),
+        Mistake("counted the frozen layers too", "frozen layers do not learn: leave their parameters out",
+                lambda sizes, frozen: _count(sizes, frozen, skip=0)),
+        Mistake("one layer too many frozen", "you left out one layer too many: `frozen` counts the frozen hidden "
+                "layers, and the layer right after them learns",
+                lambda sizes, frozen: _count(sizes, frozen, skip=frozen + 1)),
+    ),
+    reference=_trainable,
+    cases=_freeze_cases,
+    arg_names=("sizes", "frozen"),
+    tolerance=Tolerance(0, 0),
+    against="count_parameters of an MLP with its first layers frozen",
+)
+
+
+# ---------------------------------------------------------------- 04.2 the inputs of a stage
+def _network_cases(g: torch.Generator) -> list[tuple]:
+    cases = []
+    for activation in ("relu", "sigmoid", "lepton-k4"):
+        sizes = _random_sizes(g)
+        with seeded(int(torch.randint(0, 2**31, (), generator=g))):
+            model = MLP(sizes, activation)
+        x = torch.randn(5, sizes[0], generator=g)
+        cases += [(model, x, depth) for depth in range(len(sizes) - 1)]
+    return cases
+
+
+def _graph_left(args, got) -> str | None:
+    if isinstance(got, torch.Tensor) and got.requires_grad:
+        return "the result carries a graph (requires_grad=True): compute it without gradients, under torch.no_grad()"
+    return None
+
+
+def _through(model, x, depth, extra=0):
+    h = x
+    for block in model.hidden[:depth + extra]:
+        h = block(h)
+    return h
+
+
+INPUTS = Implement(
+    id="04.2",
+    title="What does a stage receive?",
+    task="""Greedy training computes the inputs of a stage once. Write `inputs_of_layer(model, x, depth)` that
+returns what hidden layer `depth + 1` of an `MLP` receives: `x` passed through the first `depth` hidden
+layers (for `depth=0`, `x` itself), without building a graph for gradients. The check runs it on fresh
+random networks with several activations and every depth.""",
+    answer_cell='''def inputs_of_layer(model, x, depth):
+    """x passed through model.hidden[0], ..., model.hidden[depth - 1], without gradients."""
+    raise NotImplementedError("your code here")''',
+    answer_name="inputs_of_layer",
+    solution='''def inputs_of_layer(model, x, depth):
+    """x passed through model.hidden[0], ..., model.hidden[depth - 1], without gradients."""
+    h = x
+    with torch.no_grad():
+        for block in model.hidden[:depth]:
+            h = block(h)
+    return h''',
+    hints=("The hidden layers are `model.hidden[0]`, `model.hidden[1]`, ...: which of them does the input pass "
+           "before reaching layer `depth + 1`?",
+           "Loop over the first `depth` blocks of `model.hidden`, feeding each one's output to the next, all inside a "
+           "`torch.no_grad()` block so that no graph is kept."),
+    mistakes=(
+        Mistake("kept the graph", "the result carries a graph (requires_grad=True): compute it without gradients, "
+                "under torch.no_grad()",
+                lambda model, x, depth: _through(model, x, depth)),
+        Mistake("one layer too many", "one layer too many: layer `depth + 1` receives the output of the first `depth` "
+                "layers (depth=0: x itself)",
+                lambda model, x, depth: _through(model, x, depth, extra=1).detach()),
+    ),
+    reference=layer_inputs,
+    cases=_network_cases,
+    arg_names=("model", "x", "depth"),
+    tolerance=Tolerance(rtol=1e-6, atol=1e-7),
+    against="layerwise.layer_inputs",
+    inspect_result=_graph_left,
+)
+
+
+# ---------------------------------------------------------------- 04.3 interpret the comparison
+VERDICT = Choice(
+    id="04.3",
+    title="What does the comparison support?",
+    task="""Section 5 trained the same network with backprop (10 passes) and with greedy 5+5 (10 passes), counted
+the arithmetic of each, and repeated the comparison over three seeds. Which conclusion do those
+measurements support? Set `greedy_answer` to one letter.
+
+- **A.** Greedy layer-wise training is more efficient than backpropagation, in general.
+- **B.** On this easy task, greedy reached about backprop's accuracy for about half the arithmetic; whether
+  that carries over to harder tasks or deeper networks has to be measured there.
+- **C.** Greedy training wastes compute: its accuracy after 10 passes is clearly worse.
+- **D.** Counting FLOPs is pointless: equal passes over the data is the only fair comparison.""",
+    answer_cell='greedy_answer = None  # "A", "B", "C" or "D"',
+    answer_name="greedy_answer",
+    solution='greedy_answer = "B"',
+    hints=("Separate what was measured (one data set, one network, three seeds) from what a claim 'in general' needs.",
+           "Look at the accuracy differences against their seed-to-seed spread in section 5's table, and at what the "
+           "FLOP count adds to 'equal passes'. Which option claims no more than that?"),
+    options={"A": "more efficient in general", "B": "about the same accuracy for half the arithmetic, here",
+             "C": "clearly worse", "D": "FLOPs are pointless"},
+    reasons={
+        "A": "One easy data set and one small network cannot show 'in general': the cheap stage 2 and a first layer "
+             "that does most of the work are features of this task. Measure before believing it elsewhere.",
+        "B": "The accuracies differ by about the seed-to-seed spread, and greedy's stage 2 only trains the small "
+             "upper layers, so it costs about half of backprop's FLOPs. That is what was measured, on this task.",
+        "C": "The difference from backprop was within the spread over seeds: not 'clearly worse' at equal passes.",
+        "D": "Equal passes hide that a greedy pass over stage 2 costs far less than a backprop pass: a fair "
+             "comparison of efficiency counts the work done, which the FLOPs measure.",
+    },
+    correct="B",
+)
+
+EXERCISES = (TRAINABLE, INPUTS, VERDICT)

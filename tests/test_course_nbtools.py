@@ -1,0 +1,108 @@
+"""nbtools: what ``run`` and ``sync`` store for widgets, and the setup cell and runtime they write.
+
+The stored outputs are for readers without a kernel (GitHub, nbviewer, an HTML export): each widget
+output becomes what it showed last, a picture and a text line, and no widget view is left.
+"""
+
+import base64
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbval.plugin import get_sanitize_patterns
+
+from lepton_helpers.course import nbtools, project
+from lepton_helpers.pictures import ActivationExplorer
+
+TQDM_STATE = {  # a finished tqdm.notebook bar as nbclient stores it: label, progress, counts (HTML, wide spaces)
+    "bar": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_left", "IPY_MODEL_progress", "IPY_MODEL_right"]}},
+    "left": {"model_name": "HTMLModel", "state": {"value": "ReLU:\u2007100%"}},
+    "progress": {"model_name": "FloatProgressModel", "state": {"min": 0, "max": 5, "value": 5}},
+    "right": {"model_name": "HTMLModel", "state": {"value": "\u20075/5\u2007[00:01&lt;00:00,\u2007\u20073.12it/s]"}},
+}
+
+
+def widget_output(model_id: str, text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output("display_data", data={
+        nbtools.WIDGET_VIEW: {"model_id": model_id, "version_major": 2, "version_minor": 0}, "text/plain": text})
+
+
+def notebook_with(outputs, state) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("...", outputs=outputs)]
+    nb.metadata.widgets = {nbtools.WIDGET_STATE: {"state": state, "version_major": 2, "version_minor": 0}}
+    return nb
+
+
+def test_a_stored_progress_bar_shows_its_final_state():
+    nb = notebook_with([widget_output("bar", "ReLU:   0%|          | 0/5 [00:00<?, ?it/s]")], TQDM_STATE)
+    nbtools.freeze_widgets(nb)
+    (output,) = nb.cells[0].outputs
+    assert output.data == {"text/plain": "ReLU: 100%|██████████| 5/5 [00:01<00:00,  3.12it/s]"}
+    assert "widgets" not in nb.metadata
+
+
+def test_an_unfinished_bar_and_a_view_without_state():
+    state = copy.deepcopy(TQDM_STATE)
+    state["progress"]["state"]["value"] = 3
+    nb = notebook_with([widget_output("bar", "first"), widget_output("gone", "VBox(...)")], state)
+    nbtools.freeze_widgets(nb)
+    first, gone = nb.cells[0].outputs
+    assert first.data["text/plain"].startswith("ReLU: 100%|██████    |")  # 3 of 5: six of ten cells, floored
+    assert gone.data == {"text/plain": "VBox(...)"}, "no state: the view goes, the other representations stay"
+
+
+def test_nbval_compares_a_stored_final_bar_with_a_fresh_first_bar():
+    """A fresh run's bar shows its first state, the stored one its last: nbval's sanitisers make them
+    equal, and still tell bars of different lengths apart."""
+    patterns = get_sanitize_patterns((Path(__file__).parent / "nbval_sanitize.cfg").read_text())
+
+    def sanitized(text: str) -> str:
+        for regex, replacement in patterns:
+            text = re.sub(regex, replacement, text)
+        return text
+
+    nb = notebook_with([widget_output("bar", "")], TQDM_STATE)
+    nbtools.freeze_widgets(nb)
+    stored = nb.cells[0].outputs[0].data["text/plain"]
+    fresh = "ReLU:   0%|          | 0/5 [00:00<?, ?it/s]"  # tqdm's text when the bar is displayed
+    assert sanitized(stored) == sanitized(fresh) != sanitized(fresh.replace("0/5", "0/6"))
+
+
+def test_sync_asks_colab_for_a_gpu_runtime_on_gpu_notebooks_only():
+    for name in ("08_efficient_computing.ipynb", "02_lepton_activation.ipynb"):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("# Setup: in Google Colab, old")]
+        nbtools.sync_notebook(nb, name, table="")
+        assert nb.cells[1].source == project.colab_setup_source() and nb.cells[1].metadata["jupyter"]["source_hidden"]
+        gpu = name in project.GPU_NOTEBOOKS
+        assert (nb.metadata.get("accelerator") == "GPU") == gpu
+        assert (nb.metadata.get("colab", {}).get("gpuType") == nbtools.COLAB_GPU_TYPE) == gpu
+
+
+@pytest.mark.notebooks
+def test_run_stores_the_last_frame_of_every_widget(tmp_path, monkeypatch):
+    """A real kernel: a progress bar, an explorer displayed and then moved by a later cell."""
+    monkeypatch.setenv("LEPTON_DEVICE", "cpu")  # run() sets it for its kernels
+    path = tmp_path / "widgets.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "from tqdm.auto import tqdm\nfrom lepton_helpers.pictures import ActivationExplorer\n"
+        "for _ in tqdm(range(3), desc='steps'):\n    pass",
+        "explorer = ActivationExplorer(k=2.0)\nexplorer",
+        "explorer.k_slider.value = 8.0")]
+    nbformat.write(nb, path)
+    nbtools.run(path)
+    stored = nbformat.read(path, as_version=4)
+    bar, shown, moved = (cell.outputs for cell in stored.cells)
+    assert [o.data["text/plain"].split(" [")[0] for o in bar] == ["steps: 100%|██████████| 3/3"]
+    (picture,) = shown
+    assert picture.data["text/plain"] == "k = 8.00  ·  θ = 0.00  ·  max slope k/4 = 2.000 (at x = θ)"
+    frame = base64.b64decode(picture.data["image/png"])
+    assert frame == bytes(ActivationExplorer(k=8.0).image.value), "the picture of the last slider position"
+    assert frame != bytes(ActivationExplorer(k=2.0).image.value)
+    assert moved == []
+    assert not any(nbtools.WIDGET_VIEW in o.get("data", {}) for c in stored.cells for o in c.outputs)
+    assert "widgets" not in stored.metadata and stored.metadata.lepton.cpu_seconds > 0
