@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from ..data import full_on_disk, load_mnist
-from ..env import environment_report, get_device
+from ..env import environment_report, get_device, seeded
 from ..models import MLP
 
 
@@ -124,7 +124,8 @@ def room_check() -> bool:
         verdict(False, "data", str(err))
     try:
         device = get_device()
-        model = MLP().to(device)
+        with seeded(0):  # the learner's random stream stays where it was
+            model = MLP().to(device)
         model(torch.zeros(32, 784, device=device)).sum().backward()
         verdict(True, "compute", f"a training step runs on {device.type}")
     except RuntimeError as err:

@@ -81,6 +81,7 @@ def _damaged_cases(g: torch.Generator) -> list[tuple]:
         counts = torch.randint(2, 8, (4,), generator=g).tolist()
         x_bad, y_bad, _ = corrupt(x, y, n_nan=counts[0], n_out_of_range=counts[1], n_bad_labels=counts[2],
                                   n_duplicates=counts[3], seed=int(torch.randint(0, 2**31, (), generator=g)))
+        y_bad[:2] = torch.tensor([-1, 10])  # both kinds of invalid label in every case, whatever corrupt drew
         cases.append((x_bad, y_bad))
     return cases
 

@@ -147,7 +147,7 @@ random networks with several activations and every depth.""",
 VERDICT = Choice(
     id="04.3",
     title="What does the comparison support?",
-    task="""Section 5 trained the same network with backprop (10 passes) and with greedy 5+5 (10 passes), counted
+    task="""Sections 4 to 7 trained the same network with backprop (10 passes) and with greedy 5+5 (10 passes), counted
 the arithmetic of each, and repeated the comparison over three seeds. Which conclusion do those
 measurements support? Set `greedy_answer` to one letter.
 
@@ -160,7 +160,7 @@ measurements support? Set `greedy_answer` to one letter.
     answer_name="greedy_answer",
     solution='greedy_answer = "B"',
     hints=("Separate what was measured (one data set, one network, three seeds) from what a claim 'in general' needs.",
-           "Look at the accuracy differences against their seed-to-seed spread in section 5's table, and at what the "
+           "Look at the accuracy differences against their seed-to-seed spread in section 7's table, and at what the "
            "FLOP count adds to 'equal passes'. Which option claims no more than that?"),
     options={"A": "more efficient in general", "B": "about the same accuracy for half the arithmetic, here",
              "C": "clearly worse", "D": "FLOPs are pointless"},

@@ -124,7 +124,7 @@ pass. The check runs it on fresh random networks, for every kind of module.""",
 RANDOM_BASELINE = Choice(
     id="05.2",
     title="Why did random pixels beat the scores?",
-    task="""In section 3, 50 pixels chosen **at random** gave a better probe than the 50 pixels with the highest
+    task="""In section 4, 50 pixels chosen **at random** gave a better probe than the 50 pixels with the highest
 ANOVA F scores (and than mutual information and permutation importance). What is the best explanation?
 Set `selection_answer` to one letter.
 
@@ -136,7 +136,7 @@ Set `selection_answer` to one letter.
     answer_cell='selection_answer = None  # "A", "B", "C" or "D"',
     answer_name="selection_answer",
     solution='selection_answer = "B"',
-    hints=("Look at section 3's picture of the 50 pixels each method keeps: where do they sit?",
+    hints=("Look at section 4's picture of the 50 pixels each method keeps: where do they sit?",
            "A univariate score asks 'how much does this pixel alone tell about the digit?'. What happens when "
            "neighbouring pixels each answer 'a lot', for the same reason?"),
     options={"A": "luck", "B": "redundant neighbours", "C": "wrong on standardised pixels", "D": "probes cannot use them"},

@@ -159,7 +159,7 @@ loop. What did most of that? Set `speedup_answer` to one letter.
     solution='speedup_answer = "B"',
     hints=("Compare how long it takes to make one batch with how long one training step takes on it (section 1).",
            "Section 1 timed the per-sample transform, the gather from a tensor and the training step separately. "
-           "Which of the options removes the largest of those costs? Sections 1, 3 and 5 say what the others did here."),
+           "Which of the options removes the largest of those costs? Sections 1, 5 and 6 say what the others did here."),
     options={"A": "num_workers=2", "B": "convert once, cut batches from a tensor", "C": "torch.compile",
              "D": "bfloat16 autocast"},
     reasons={
