@@ -10,7 +10,9 @@ for free). No ``input_shape`` is needed: it is read from ``X`` at ``fit`` and ch
 Inside it is the collection's own code: an :class:`~lepton_helpers.models.MLP` trained with AdamW,
 weight decay on the weights only (:func:`~lepton_helpers.training.parameter_groups`). Its weights
 start as scikit-learn's ``MLPClassifier`` starts them (uniform in ``±sqrt(6 / (fan_in + fan_out))``,
-Glorot's scale), which trains faster from [0, 1] pixels than PyTorch's smaller default. A ReLU
+Glorot's scale), which trains faster than PyTorch's smaller default, and it standardises its
+inputs with the training values' mean and standard deviation (``standardize="global"``, as
+notebook 01 standardises pixels), which a learner would otherwise have to remember. A ReLU
 network on the CPU trains with :class:`~lepton_helpers.profiling.FastMLPTrainer` (the same steps,
 written out for speed: notebook 08); other activations and devices with
 :func:`~lepton_helpers.training.fit`.
@@ -58,6 +60,22 @@ def glorot_uniform_(model: torch.nn.Module, generator: torch.Generator) -> None:
             layer.bias.uniform_(-bound, bound, generator=generator)
 
 
+STANDARDIZE = ("global", "feature", None)
+"""The values of ``LeptonClassifier(standardize=...)``."""
+
+
+def _feature_scaling(X: np.ndarray, standardize: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Shift and scale of every feature (float32) from the training rows ``X``; scale 1 where the
+    values are constant (they are then only centred)."""
+    n = X.shape[1]
+    if standardize is None:
+        return np.zeros(n, np.float32), np.ones(n, np.float32)
+    axis = 0 if standardize == "feature" else None
+    mean, std = X.mean(axis=axis, dtype=np.float64), X.std(axis=axis, dtype=np.float64)
+    scale = np.where(std > 1e-12 * (1 + np.abs(mean)), std, 1.0)
+    return np.broadcast_to(mean, n).astype(np.float32), np.broadcast_to(scale, n).astype(np.float32)
+
+
 class LeptonClassifier(ClassifierMixin, BaseEstimator):
     """A multilayer perceptron classifier (784-128-64-10 on MNIST by default) with fit / predict.
 
@@ -73,17 +91,24 @@ class LeptonClassifier(ClassifierMixin, BaseEstimator):
         random_state: an int for reproducible weights and batch order (None: different each fit).
         device: ``"cpu"``, ``"cuda"``, ``"mps"``, ``"auto"``, or None for ``env.get_device()``
             (the ``LEPTON_DEVICE`` environment variable, else the best available).
+        standardize: ``"global"``: subtract the mean of all training values and divide by their
+            standard deviation (one pair for all features, so their relative scales stay: right for
+            pixels; on MNIST about half a point above [0, 1] pixels and above per-feature scaling
+            after 10 epochs, ``python -m lepton_helpers.course.benchmark``, section 3);
+            ``"feature"``: each feature with its own mean and standard deviation, as
+            ``StandardScaler`` does (right for columns in different units); None: inputs as given.
         verbose: show a progress bar over the epochs.
 
     Attributes (after ``fit``):
         classes_: the distinct labels of ``y``, sorted (any type: ints, strings...).
         n_features_in_: the number of input features (784 for 28 x 28 images).
+        mean_, scale_: per-feature shift and scale applied to every input (``standardize``).
         model_: the trained :class:`~lepton_helpers.models.MLP`; history_: its training ``History``.
     """
 
     def __init__(self, hidden_layer_sizes=(128, 64), activation: str = "relu", learning_rate: float = 1e-3,
                  epochs: int = 10, batch_size: int = 100, weight_decay: float = 0.0, random_state=None,
-                 device: str | None = None, verbose: bool = False):
+                 device: str | None = None, standardize: str | None = "global", verbose: bool = False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.learning_rate = learning_rate
@@ -92,6 +117,7 @@ class LeptonClassifier(ClassifierMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.random_state = random_state
         self.device = device
+        self.standardize = standardize
         self.verbose = verbose
 
     def _hidden_sizes(self) -> tuple[int, ...]:
@@ -106,6 +132,8 @@ class LeptonClassifier(ClassifierMixin, BaseEstimator):
         check_scalar(self.epochs, "epochs", numbers.Integral, min_val=1)
         check_scalar(self.batch_size, "batch_size", numbers.Integral, min_val=1)
         check_scalar(self.weight_decay, "weight_decay", numbers.Real, min_val=0)
+        if self.standardize not in STANDARDIZE:
+            raise ValueError(f"standardize must be one of {STANDARDIZE}, got {self.standardize!r}")
         return self._hidden_sizes()
 
     def fit(self, X, y) -> "LeptonClassifier":
@@ -119,7 +147,8 @@ class LeptonClassifier(ClassifierMixin, BaseEstimator):
                              f"got 1 class: {self.classes_.tolist()}")
         self.device_ = get_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        x_train = torch.from_numpy(X).to(self.device_)
+        self.mean_, self.scale_ = _feature_scaling(X, self.standardize)
+        x_train = self._inputs(X)
         y_train = torch.from_numpy(y_index.astype(np.int64)).to(self.device_)
         with seeded(seed):  # a private random stream: fitting does not move the caller's global generator
             model = MLP((X.shape[1], *hidden, len(self.classes_)), self.activation)
@@ -136,10 +165,14 @@ class LeptonClassifier(ClassifierMixin, BaseEstimator):
                                 optimizer=optimizer, seed=seed, progress=progress, desc=desc)
         return self
 
+    def _inputs(self, X: np.ndarray) -> torch.Tensor:
+        """Validated float32 rows as the network sees them: standardised with the training statistics."""
+        return torch.from_numpy((X - self.mean_) / self.scale_).to(self.device_)
+
     def _log_proba(self, X) -> torch.Tensor:
         check_is_fitted(self)
         X = validate_data(self, _flatten_images(X), dtype=np.float32, reset=False)
-        logits = predict_logits(self.model_, torch.from_numpy(X).to(self.device_))
+        logits = predict_logits(self.model_, self._inputs(X))
         return torch.log_softmax(logits.cpu().double(), dim=1)  # to the CPU first: MPS has no float64
 
     def predict_proba(self, X) -> np.ndarray:

@@ -57,3 +57,9 @@ def test_quick_run_prints_every_figure(capsys):
                      "recipe:"):
         assert expected in out, f"missing {expected!r} in:\n{out}"
     assert "NOT reached within the cap of 1 epochs" in out or "reached 9" in out
+
+
+def test_record_refuses_the_quick_protocol(capsys):
+    with pytest.raises(SystemExit):
+        benchmark.main(["--quick", "--record"])
+    assert "--record keeps the figures of a full run" in capsys.readouterr().err

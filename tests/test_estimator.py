@@ -81,7 +81,7 @@ def test_a_relu_network_takes_the_steps_of_the_generic_loop(digits):
     # on the CPU a ReLU network trains with FastMLPTrainer; the same network through training.fit must agree
     x, y, x_test, _ = digits
     x, y = x[:400].reshape(400, -1) / 255.0, y[:400]
-    est = small(weight_decay=0.01).fit(x, y)
+    est = small(weight_decay=0.01, standardize=None).fit(x, y)  # the network's own steps, on the inputs as given
     seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))  # what random_state=0 draws
     model = MLP((784, 64, 10))
     glorot_uniform_(model, torch.Generator().manual_seed(seed))
@@ -195,3 +195,28 @@ def test_grid_search_over_numpy_integers(digits):
 def test_fit_leaves_the_callers_generator_alone(digits, keeps_global_rng):
     x, y, _, _ = digits
     keeps_global_rng(lambda _: small(epochs=1).fit(x[:200] / 255.0, y[:200]))
+
+
+def test_standardize_global_is_one_shift_and_scale(fitted, digits):
+    x, y, _, _ = digits
+    values = (x / 255.0).astype(np.float32)
+    np.testing.assert_allclose(fitted.mean_, np.full(784, values.mean()), rtol=1e-5)
+    np.testing.assert_allclose(fitted.scale_, np.full(784, values.std()), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"standardize must be one of \('global', 'feature', None\), got 'yes'"):
+        small(standardize="yes").fit(x / 255.0, y)
+
+
+def test_standardize_feature_is_a_standard_scaler_inside(digits):
+    # standardize="feature" is StandardScaler fitted on the training rows, then the same network
+    x, y, x_test, _ = digits
+    rows, rows_test = x.reshape(len(x), -1) / 255.0, x_test.reshape(-1, 784) / 255.0
+    scaler = StandardScaler().fit(rows.astype(np.float32))
+    inside = small(standardize="feature").fit(rows, y)
+    np.testing.assert_allclose(inside.mean_, scaler.mean_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(inside.scale_, scaler.scale_, rtol=1e-4)  # StandardScaler also scales 1 where constant
+    assert (inside.scale_ == 1).sum() > 0, "MNIST has pixels that no training digit inks: they keep scale 1"
+    piped = make_pipeline(StandardScaler(), small(standardize=None)).fit(rows, y)
+    same = (piped.predict(rows_test) == inside.predict(rows_test)).mean()
+    assert same > 0.98, f"only {same:.1%} of predictions agree with StandardScaler + standardize=None"
+    raw = small(standardize=None).fit(rows, y)
+    assert (raw.mean_ == 0).all() and (raw.scale_ == 1).all()

@@ -126,6 +126,15 @@ def test_readme_table_in_sync():
     assert nbtools.runtime_table(PATHS) in text, "run `python -m lepton_helpers.course.nbtools sync`"
 
 
+def test_readme_benchmark_table_is_the_recorded_run():
+    text = (nbtools.ROOT / "README.md").read_text()
+    table = nbtools.benchmark_section()
+    assert f"{nbtools.BENCH_START}\n{table}\n{nbtools.BENCH_END}" in text, \
+        "README.md's benchmark table differs from the records: run `python -m lepton_helpers.course.nbtools sync`"
+    for rung in ("articles' recipe", "standard DataLoader path", "helpers' loop", "fastest step", "MLPClassifier"):
+        assert rung in table
+
+
 def _cpu_capability(env: dict[str, str]) -> str:
     code = "import torch; print(torch.backends.cpu.get_cpu_capability())"
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

@@ -26,11 +26,6 @@ ALLOWED: dict[str, dict[str, str]] = {
 
 
 KNOWN_DRIFT = {
-    "02_lepton_activation.ipynb": "14 numbers: overflow thresholds, the layer-gain ratio and the accuracies of sections 5-6",
-    "04_layerwise_training.ipynb": "15 numbers in the verdict and the summary, from before the 3-seed rewrite",
-    "06_optimization.ipynb": "1 number: the learnt k range",
-    "07_evaluation.ipynb": "4 numbers in the introduction (the run's length, 98%)",
-    "08_efficient_computing.ipynb": "7 numbers in section 1 (the ladder), to be printed from the measured values",
 }
 """Notebooks whose prose still quotes numbers their run does not print (issue 13, open). Strict: the
 test turns red as soon as one is fixed, so its entry must then be removed."""

@@ -4,6 +4,7 @@ Usage (from anywhere the package is installed)::
 
     python -m lepton_helpers.course.benchmark            # the full benchmark (about two minutes on 2 cores)
     python -m lepton_helpers.course.benchmark --quick    # tiny sizes and a light protocol, to check that it runs
+    python -m lepton_helpers.course.benchmark --threads 2 --record   # and write the figures to records/benchmark.json
 
 It prints, measured in one run, for the same MLP (784-128-64-10), Adam and batch size:
 
@@ -21,15 +22,20 @@ It prints, measured in one run, for the same MLP (784-128-64-10), Adam and batch
 4. the time the helpers' loop takes to reach 97% test accuracy on MNIST-10k.
 
 Timings depend on the machine and on whatever else runs on it; compare ratios measured in one
-run, not figures from two runs. Nothing here asserts a time.
+run, not figures from two runs. Nothing here asserts a time. ``--record`` writes the figures of a
+full run to ``lepton_helpers/course/records/benchmark.json``, from which ``nbtools sync`` writes
+README.md's benchmark table (:func:`readme_table`), so the README quotes one recorded run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import platform
 import time
 import warnings
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -38,7 +44,7 @@ from ..env import get_device
 from ..evaluation import compare
 from ..models import MLP, count_parameters
 from ..profiling import (RUNGS, SIZES, compiled_samples_per_second, fastest_epoch, fresh_mlp, helpers_epoch,
-                         operation_profile, speed_ladder, synchronize, training_step_flops)
+                         SpeedLadder, operation_profile, speed_ladder, synchronize, training_step_flops)
 from ..recipe import Recipe, background, recipe_parts
 from ..training import TensorBatches, evaluate, train_epoch
 
@@ -144,23 +150,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile (first call compiles: slow)")
     parser.add_argument("--max-epochs", type=int, default=12, help="cap (and schedule length) for time to 97%%")
+    parser.add_argument("--record", action="store_true",
+                        help=f"write the figures to {RECORD} (README.md's table: then run nbtools sync)")
     args = parser.parse_args(argv)
+    if args.record and args.quick:
+        parser.error("--record keeps the figures of a full run: drop --quick")
     if args.threads is None:
-        run(args)
-        return
-    from threadpoolctl import threadpool_limits
+        figures = run(args)
+    else:
+        from threadpoolctl import threadpool_limits
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
-        with threadpool_limits(limits=args.threads):  # NumPy's BLAS, which MLPClassifier uses
-            run(args)
-    finally:
-        torch.set_num_threads(before)
+        before = torch.get_num_threads()
+        torch.set_num_threads(args.threads)
+        try:
+            with threadpool_limits(limits=args.threads):  # NumPy's BLAS, which MLPClassifier uses
+                figures = run(args)
+        finally:
+            torch.set_num_threads(before)
+    if args.record:
+        command = "python -m lepton_helpers.course.benchmark --record" + (f" --threads {args.threads}" * bool(args.threads))
+        record = {"command": command, "date": time.strftime("%Y-%m-%d"), "torch": torch.__version__,
+                  "machine": _processor(), **figures}
+        RECORD.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"\nrecorded in {RECORD}; run `python -m lepton_helpers.course.nbtools sync` to update README.md")
 
 
-def run(args: argparse.Namespace) -> None:
-    """The benchmark for parsed command-line ``args`` (see :func:`main`)."""
+def run(args: argparse.Namespace) -> dict:
+    """The benchmark for parsed command-line ``args`` (see :func:`main`); returns its figures, as recorded."""
     from ..data import load_mnist
     from ..preprocessing import mnist_splits, stratified_split
 
@@ -182,7 +198,9 @@ def run(args: argparse.Namespace) -> None:
     ladder = speed_ladder(mnist.train_images[:n_articles], mnist.train_labels[:n_articles], splits.x_train[:n_rows],
                           splits.y_train[:n_rows], b, seconds=seconds, repeats=repeats, n=256 if quick else 1024)
     print("   " + ladder.report().replace("\n", "\n   "))
+    figures = {"threads": threads, "batch_size": b, "ladder": _ladder_figures(ladder)}
     gain = ladder.samples[RUNGS[3]] / ladder.samples[RUNGS[2]]
+    figures["fastest_over_helpers"] = _spread(gain)
     print(f"   fastest step / helpers' loop: {gain.median:.2f}x ({gain.low:.2f}x-{gain.high:.2f}x); one step is "
           f"{training_step_flops(SIZES, b).total / 1e6:.2f} MFLOP of matrix products")
 
@@ -213,7 +231,12 @@ def run(args: argparse.Namespace) -> None:
     speed = [theirs / ours for ours, theirs in zip(lepton.seconds, sklearn.seconds)]
     print(f"   LeptonClassifier fits {np.median(speed):.2f}x as fast "
           f"(seed by seed {min(speed):.2f}x-{max(speed):.2f}x)")
-    print("   " + str(compare(lepton.accuracy, sklearn.accuracy, names=("LeptonClassifier", "MLPClassifier"))))
+    verdict = compare(lepton.accuracy, sklearn.accuracy, names=("LeptonClassifier", "MLPClassifier"))
+    print("   " + str(verdict))
+    figures["estimator"] = {"epochs": epochs, "seeds": list(seeds), "speed_ratio": _spread(speed),
+                            "verdict": str(verdict).splitlines()[-1].strip(),
+                            **{name: {"accuracy": result.accuracy, "seconds": result.seconds}
+                               for name, result in runs.items()}}
 
     target, cap = 0.97, 1 if quick else args.max_epochs
     print(f"\n4. Time to {target:.0%} test accuracy (MNIST-10k: {len(splits.x_train):,} training digits, "
@@ -222,6 +245,8 @@ def run(args: argparse.Namespace) -> None:
                               recipe=replace(BENCHMARK_RECIPE, epochs=cap, batch_size=b),
                               fill=background(splits.normalizer))
     print(f"   recipe: {result.recipe}")
+    figures["time_to_accuracy"] = {"target": target, "reached": result.reached, "epochs": result.epochs,
+                                   "seconds": round(result.seconds, 2), "recipe": result.recipe}
     if result.reached:
         print(f"   reached {result.test_acc[-1]:.2%} after {result.epochs} epochs: {result.seconds:.1f} s of training")
     else:
@@ -237,6 +262,71 @@ def run(args: argparse.Namespace) -> None:
             print(f"   first step (tracing + code generation + compiling): {first:.1f} s")
             print(f"   afterwards: {compiled:,.0f} samples/s (one epoch, timed once) = "
                   f"{compiled / ladder.samples[RUNGS[2]].median:.2f}x the helpers' loop's median in section 1")
+    return figures
+
+
+# ---------------------------------------------------------------- the record and README.md's table
+RECORD = Path(__file__).parent / "records" / "benchmark.json"
+
+
+def _processor() -> str:
+    """The CPU's model name where Linux says it (``/proc/cpuinfo``), else the architecture."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def _spread(values) -> dict:
+    """Median, min and max of a :class:`~lepton_helpers.profiling.Rate` or a list, as recorded."""
+    values = list(getattr(values, "values", values))
+    return {"median": float(np.median(values)), "low": min(values), "high": max(values)}
+
+
+def _ladder_figures(ladder: SpeedLadder) -> dict:
+    """Every rung's samples/s and shares of the two limits, and the limits, each as median and range."""
+    rungs = {rung: {"samples_per_s": _spread(ladder.samples[rung]),
+                    "of_peak": _spread(ladder.flops(rung) / ladder.peak),
+                    "of_products": _spread(ladder.flops(rung) / ladder.products),
+                    "vs_standard": _spread(ladder.samples[rung] / ladder.samples[RUNGS[1]])} for rung in RUNGS}
+    return {"rungs": rungs, "mm_n": ladder.n, "peak_gflops": _spread(ladder.peak * 1e-9),
+            "products_gflops": _spread(ladder.products * 1e-9), "step_mflop": training_step_flops(SIZES, ladder.batch_size).total / 1e6}
+
+
+def readme_table(bench: dict, recipe: dict) -> str:
+    """README.md's benchmark table, written from the recorded benchmark and recipe runs (``nbtools sync``)."""
+    rng = lambda s, f: f"{f.format(s['median'])} ({f.format(s['low'])} to {f.format(s['high'])})"
+    ladder, est = bench["ladder"], bench["estimator"]
+    lines = [f"Recorded by `{bench['command']}` on {bench['date']} ({bench['machine']}, torch {bench['torch']}, "
+             f"{bench['threads']} threads, batch {bench['batch_size']}); medians of 5 interleaved repeats, "
+             "range in brackets. Figures vary with the machine and whatever else shares it: compare ratios.", "",
+             "| figure | value |", "| --- | --- |"]
+    for rung, row in ladder["rungs"].items():
+        lines.append(f"| {rung}: samples/s; share of the mm peak; of the step's products; vs the standard path | "
+                     f"{rng(row['samples_per_s'], '{:,.0f}')}; {rng(row['of_peak'], '{:.0%}')}; "
+                     f"{rng(row['of_products'], '{:.0%}')}; {rng(row['vs_standard'], '{:.2f}x')} |")
+    lines += [f"| limits: `torch.mm` {ladder['mm_n']}x{ladder['mm_n']}; the step's {ladder['step_mflop']:.2f} MFLOP of "
+              f"products alone (GFLOP/s) | {rng(ladder['peak_gflops'], '{:.0f}')}; {rng(ladder['products_gflops'], '{:.0f}')} |",
+              f"| fastest step / helpers' loop | {rng(bench['fastest_over_helpers'], '{:.2f}x')} |"]
+    for name in ("LeptonClassifier", "MLPClassifier"):
+        run = est[name]
+        lines.append(f"| {name}, {est['epochs']} epochs, seeds {', '.join(map(str, est['seeds']))}: test accuracy "
+                     f"(mean); fit seconds (median) | {np.mean(run['accuracy']):.2%}; {np.median(run['seconds']):.2f} s |")
+    lines.append(f"| LeptonClassifier's fit speed / MLPClassifier's; accuracy verdict | "
+                 f"{rng(est['speed_ratio'], '{:.2f}x')}; {est['verdict']} |")
+    tta = bench["time_to_accuracy"]
+    lines.append(f"| time to {tta['target']:.0%} test accuracy (MNIST-10k) | " + (
+        f"{tta['seconds']:.1f} s of training ({tta['epochs']} epochs) |" if tta["reached"]
+        else f"not reached in {tta['epochs']} epochs |"))
+    accs = [r["test_acc"] for r in recipe["runs"]]
+    mean, se = float(np.mean(accs)), float(np.std(accs, ddof=1) / np.sqrt(len(accs)))
+    lines.append(f"| best recipe (`{recipe['command']}`), {recipe['recipe']['epochs']} epochs on "
+                 f"{recipe['n_train']:,} digits, {len(accs)} seeds | {', '.join(f'{a:.2%}' for a in accs)}: "
+                 f"mean {mean:.3%} ± {se:.3%} (standard error) |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

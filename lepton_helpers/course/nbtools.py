@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 TABLE_START, TABLE_END = "<!-- runtimes:start -->", "<!-- runtimes:end -->"
 KEY_START, KEY_END = "<!-- answer-key:start -->", "<!-- answer-key:end -->"
+BENCH_START, BENCH_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 GUIDE = ROOT / "INSTRUCTORS.md"
 RUNTIME_PREFIX = "**Run time:**"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -139,6 +140,14 @@ def module_table() -> str:
     lines = ["| module | what it holds | notebook |", "| --- | --- | --- |"]
     lines += [f"| `{name}` | {what.replace('``', '`')} | {notebooks} |" for name, what, notebooks in lesson_modules()]
     return "\n".join(lines)
+
+
+def benchmark_section() -> str:
+    """README.md's benchmark table, from the committed records of the benchmark and recipe commands."""
+    from . import records
+    from .benchmark import readme_table  # imports torch: only when syncing
+
+    return readme_table(records.load("benchmark"), records.load("recipe_seeds"))
 
 
 def _replace_between(text: str, start: str, end: str, table: str) -> str:
@@ -250,6 +259,7 @@ def sync(paths: list[Path] | None = None) -> None:
     if readme.exists():
         text = _replace_table(readme.read_text(), table)
         text = workshop_times(text, rounded_seconds(notebook_paths()))
+        text = _replace_between(text, BENCH_START, BENCH_END, benchmark_section())
         readme.write_text(_replace_between(text, MODULES_START, MODULES_END, module_table()))
     if GUIDE.exists():
         GUIDE.write_text(synced_guide(GUIDE.read_text(encoding="utf-8"), rounded_seconds(notebook_paths())),

@@ -150,7 +150,8 @@ Set `selection_answer` to one letter.
              "a random baseline.",
         "C": "Standardising with one shift and scale for all pixels does not change the ranking of an F score or of "
              "mutual information; the cause is redundancy between the chosen pixels.",
-        "D": "The probe reaches about 88% on all pixels, so it uses information well; what differs is which "
+        "D": "The same probe does well on all 650 varying pixels (section 4 prints its accuracy), so it uses "
+             "information well; what differs is which "
              "information the 50 chosen pixels contain.",
     },
     correct="B",

@@ -177,14 +177,14 @@ why? Set `batch_answer` to one letter.
     answer_cell='batch_answer = None  # "A", "B" or "C"',
     answer_name="batch_answer",
     solution='batch_answer = "B"',
-    hints=("Count the optimiser steps in 3 epochs of 9,000 digits for each batch size.",
+    hints=("Count the optimiser steps in 3 epochs of 4,500 digits (section 8's `half`) for each batch size.",
            "Each step moves the weights by about the learning rate times a gradient, whatever the batch size. Compare "
            "how far 3 epochs can move the weights at each batch size (section 8 measured it)."),
     options={"A": "higher", "B": "clearly lower", "C": "the same"},
     reasons={
         "A": "Each step is a little better, but there are 16 times fewer of them: in a fixed number of epochs the "
              "number of updates wins (section 8: batches of 1,600 ended far below batches of 100).",
-        "B": "9,000 digits make 90 steps per epoch at batch 100 and only 5 or 6 at batch 1,600; each step moves the "
+        "B": "4,500 digits make 45 steps per epoch at batch 100 and only 3 at batch 1,600; each step moves the "
              "weights by about the same amount, so the large batch gets much less far. Raising the learning rate "
              "recovers part of it (section 8 tried ten times the rate).",
         "C": "Seeing every digit once is not what trains the network; the updates do, and there are 16 times fewer.",
