@@ -41,10 +41,10 @@ import numpy as np
 import torch
 
 from ..env import get_device
-from ..evaluation import compare
+from ..evaluation import compare, mean_se
 from ..models import MLP, count_parameters
 from ..profiling import (RUNGS, SIZES, compiled_samples_per_second, fastest_epoch, fresh_mlp, helpers_epoch,
-                         SpeedLadder, operation_profile, speed_ladder, synchronize, training_step_flops)
+                         Rate, SpeedLadder, operation_profile, speed_ladder, synchronize, training_step_flops)
 from ..recipe import Recipe, background, recipe_parts
 from ..training import TensorBatches, evaluate, train_epoch
 
@@ -233,7 +233,7 @@ def run(args: argparse.Namespace) -> dict:
           f"(seed by seed {min(speed):.2f}x-{max(speed):.2f}x)")
     verdict = compare(lepton.accuracy, sklearn.accuracy, names=("LeptonClassifier", "MLPClassifier"))
     print("   " + str(verdict))
-    figures["estimator"] = {"epochs": epochs, "seeds": list(seeds), "speed_ratio": _spread(speed),
+    figures["estimator"] = {"epochs": epochs, "seeds": list(seeds), "speed_ratio": _spread(Rate(tuple(speed))),
                             "verdict": str(verdict).splitlines()[-1].strip(),
                             **{name: {"accuracy": result.accuracy, "seconds": result.seconds}
                                for name, result in runs.items()}}
@@ -280,10 +280,9 @@ def _processor() -> str:
     return platform.machine()
 
 
-def _spread(values) -> dict:
-    """Median, min and max of a :class:`~lepton_helpers.profiling.Rate` or a list, as recorded."""
-    values = list(getattr(values, "values", values))
-    return {"median": float(np.median(values)), "low": min(values), "high": max(values)}
+def _spread(rate: Rate) -> dict:
+    """A :class:`~lepton_helpers.profiling.Rate`'s median, min and max, as recorded."""
+    return {"median": rate.median, "low": rate.low, "high": rate.high}
 
 
 def _ladder_figures(ladder: SpeedLadder) -> dict:
@@ -322,7 +321,7 @@ def readme_table(bench: dict, recipe: dict) -> str:
         f"{tta['seconds']:.1f} s of training ({tta['epochs']} epochs) |" if tta["reached"]
         else f"not reached in {tta['epochs']} epochs |"))
     accs = [r["test_acc"] for r in recipe["runs"]]
-    mean, se = float(np.mean(accs)), float(np.std(accs, ddof=1) / np.sqrt(len(accs)))
+    mean, se = mean_se(accs)
     lines.append(f"| best recipe (`{recipe['command']}`), {recipe['recipe']['epochs']} epochs on "
                  f"{recipe['n_train']:,} digits, {len(accs)} seeds | {', '.join(f'{a:.2%}' for a in accs)}: "
                  f"mean {mean:.3%} ± {se:.3%} (standard error) |")
