@@ -35,7 +35,7 @@ from PIL import Image
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from sklearn.model_selection import StratifiedKFold
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import transforms
 
 from .env import check_count, seeded
@@ -70,14 +70,24 @@ class PerSampleMNIST(Dataset):
 
 
 def articles_loader(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 100,
-                    transform: Callable | None = ARTICLES_TRANSFORM, seed: int = 0, **kwargs) -> DataLoader:
+                    transform: Callable | None = ARTICLES_TRANSFORM, seed: int = 0, precompute: bool = False,
+                    **kwargs) -> DataLoader:
     """The articles' input pipeline: per-sample transforms, batched by a shuffling ``DataLoader``.
 
     ``transform=None`` reproduces the articles' crash; extra kwargs (``num_workers``,
-    ``pin_memory``) go to the ``DataLoader``.
+    ``pin_memory``) go to the ``DataLoader``. ``precompute=True`` applies the (deterministic)
+    transform once per image up front instead of once per image *per epoch*: the shuffle depends only
+    on ``seed``, so every batch holds the same tensors, without the per-sample cost in every epoch
+    (notebook 08 measures that cost).
     """
-    return DataLoader(PerSampleMNIST(images, labels, transform), batch_size=batch_size, shuffle=True,
-                      generator=torch.Generator().manual_seed(seed), **kwargs)
+    dataset = PerSampleMNIST(images, labels, transform)
+    if precompute:
+        if transform is None:
+            raise ValueError("precompute=True needs a transform: without one the samples are PIL images, "
+                             "which cannot be stacked (pass transform=ARTICLES_TRANSFORM)")
+        dataset = TensorDataset(torch.stack([dataset[i][0] for i in range(len(dataset))]), labels.long())
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed),
+                      **kwargs)
 
 
 def articles_train(model: nn.Module, loader: DataLoader, epochs: int = 10, lr: float = 1e-3,
@@ -266,15 +276,18 @@ def ablation(variants: dict[str, Recipe], x: torch.Tensor, y: torch.Tensor, x_va
     return rows
 
 
-def format_ablation(rows: list[AblationRow]) -> str:
+def format_ablation(rows: list[AblationRow], seconds: bool = True) -> str:
     """The ablation as a text table: each variant against the first row under the course's one rule,
-    paired over the same validation digits (``evaluation.compare_items``)."""
-    lines = [f"{'variant':<42} {'val acc':>8} {'vs best (± s.e.)':>17}  {'verdict':<25} {'train s':>7}"]
+    paired over the same validation digits (``evaluation.compare_items``); with ``seconds``, a last
+    column of training seconds (wall-clock: leave it out where the table's output is compared)."""
+    time_head = f" {'train s':>7}" if seconds else ""
+    lines = [f"{'variant':<42} {'val acc':>8} {'vs best (± s.e.)':>17}  {'verdict':<25}{time_head}".rstrip()]
     for r in rows:
         c = compare_items(r.correct, rows[0].correct, items="validation items")
         versus = f"{100 * c.diff:+.2f} ± {100 * c.se:.2f}" if r is not rows[0] else ""
         verdict = c.verdict if r is not rows[0] else ""
-        lines.append(f"{r.name:<42} {100 * r.val_acc:>7.2f}% {versus:>17}  {verdict:<25} {r.seconds:>7.1f}")
+        time = f" {r.seconds:>7.1f}" if seconds else ""
+        lines.append(f"{r.name:<42} {100 * r.val_acc:>7.2f}% {versus:>17}  {verdict:<25}{time}".rstrip())
     lines.append(f"(paired over the same {len(rows[0].correct):,} validation digits; one digit = "
                  f"{100 / len(rows[0].correct):.2f} points)")
     return "\n".join(lines)

@@ -50,7 +50,9 @@ def measured(tmp_path):
     default = {**stored, "drift": "val acc 94.30%, loss 0.2318\n", "flip": "test accuracy 93.9%\n",
                "word": "the claim FAILS: 94.3%\n", "accs": "val 94.30%, test 93.75%\n"}
     native = {**stored, "clock": "took 2.794 ms\n"}
-    path = notebook(tmp_path / "nb.ipynb", stored, {"drift": ignored("training numbers differ in the last digits")})
+    path = notebook(tmp_path / "nb.ipynb", stored, {"drift": ignored("training numbers differ in the last digits"),
+                                                    "same": ignored("epochs from training differ in the last digits"),
+                                                    "word": ignored("the widget's text differs between versions")})
     runs = {"default": notebook(tmp_path / "nb.default.ipynb", default), "native": notebook(tmp_path / "nb.native.ipynb", native)}
     return path, {report.id: report for report in tolerances.measure(path, runs)}
 
@@ -67,6 +69,16 @@ def test_moved_numbers_get_the_measured_tolerance(measured):
     assert "up to 0.10" in drift.proposal["reason"] and Tolerance.of({TOLERANCE_KEY: drift.proposal})
     assert {k: v for k, v in reports["accs"].proposal.items() if k != "reason"} == {"atol": 0.1, "cap": 0.5}
     assert reports["same"].status == "same" and reports["same"].proposal is None
+
+
+def test_accuracies_beside_their_standard_error_get_an_absolute_tolerance(tmp_path):
+    """Both move by 0.01: relative to the small standard error that is 5%, which would let the accuracy
+    move by 4.8 points; so the proposal is absolute."""
+    stored = {"acc": "fused 96.37 vs layer 1 95.12: difference +1.25 ± 0.20 points\n"}
+    moved = {"acc": "fused 96.38 vs layer 1 95.12: difference +1.26 ± 0.21 points\n"}
+    path = notebook(tmp_path / "nb.ipynb", stored)
+    [report] = tolerances.measure(path, {"default": notebook(tmp_path / "nb.default.ipynb", moved)})
+    assert {k: v for k, v in report.proposal.items() if k != "reason"} == {"atol": 0.01}
 
 
 def test_no_tolerance_for_timings_text_changes_or_accuracies_over_the_cap(measured):
@@ -93,6 +105,9 @@ def test_write_stores_proposals_under_the_lock_and_spares_changed_cells(measured
     cells = {c.id: c for c in nbformat.read(path, as_version=4).cells}
     assert cells["drift"].metadata == {TOLERANCE_KEY: reports["drift"].proposal}, "tolerance in, ignore tag and reason out"
     assert TOLERANCE_KEY not in cells["accs"].metadata and any("left alone" in line for line in done)
+    assert cells["same"].metadata == {} and "cell 4 (same): identical in every run, compared exactly" in done, \
+        "ignored for drift that no run showed: compared exactly"
+    assert cells["word"].metadata["tags"] == [IGNORE_TAG], "ignored for another cause: left ignored"
     assert [c.outputs for c in cells.values()] == [c.outputs for c in before.cells]
 
 

@@ -55,12 +55,13 @@ def problems(stored_text: str, fresh_text: str, tolerance: Tolerance) -> list[st
 
 
 def test_numbers_are_read_as_printed():
-    text = "lr 1e-3, 60,000 samples, torch 2.14.1, lepton-k4 at 0xff: loss −0.25 [1. 2.] (94.6%).\n"
+    text = "lr 1e-3, 60,000 samples, torch 2.14.1, lepton-k4 at 0xff: loss −0.25 [1. 2.] (94.6%), 2.37x, 1024x1024.\n"
     masked, numbers = mask_numbers(text)
-    assert [n.printed for n in numbers] == ["1e-3", "60,000", "−0.25", "1", "2", "94.6"]
-    assert [n.value for n in numbers] == [Decimal("0.001"), 60000, Decimal("-0.25"), 1, 2, Decimal("94.6")]
-    assert [n.percent for n in numbers] == [False] * 5 + [True]
-    assert masked == f"lr {MASK} , {MASK} samples, torch 2.14.1, lepton-k4 at 0xff: loss {MASK} [ {MASK} . {MASK} .] ( {MASK} %).\n"
+    assert [n.printed for n in numbers] == ["1e-3", "60,000", "−0.25", "1", "2", "94.6", "2.37"]
+    assert [n.value for n in numbers] == [Decimal("0.001"), 60000, Decimal("-0.25"), 1, 2, Decimal("94.6"), Decimal("2.37")]
+    assert [n.percent for n in numbers] == [False] * 5 + [True, False]
+    assert masked == (f"lr {MASK} , {MASK} samples, torch 2.14.1, lepton-k4 at 0xff: loss {MASK} [ {MASK} . {MASK} .] "
+                      f"( {MASK} %), {MASK} x, 1024x1024.\n"), "a ratio (2.37x) is a number; a size (1024x1024) is text"
     assert mask_numbers("acc  95.40%\n")[0] == mask_numbers("acc 100.00%\n")[0], "padding is not text"
 
 
@@ -86,6 +87,11 @@ def test_a_lost_point_of_accuracy_fails_under_the_cap():
     assert problems("test accuracy 94.6%\n", "test accuracy 93.0%\n", loose) == [], "rtol alone allows 1.9 points"
     [message] = problems("test accuracy 94.6%\n", "test accuracy 93.0%\n", Tolerance(REASON, rtol=Decimal("0.02"), cap=Decimal("0.5")))
     assert "printed 93.0 where 94.6 is stored: moved 1.6, allowed 0.5 (rtol 0.02, cap 0.5)" in message
+    counted = Tolerance(REASON, atol=Decimal(6), cap=Decimal("0.5"))
+    assert problems("98.13%, 187 of 10,000 wrong\n", "98.19%, 181 of 10,000 wrong\n", counted) == [], \
+        "a count moves within atol; the cap is for percentages"
+    [message] = problems("98.13%, 187 of 10,000 wrong\n", "97.53%, 190 of 10,000 wrong\n", counted)
+    assert "printed 97.53 where 98.13 is stored" in message
 
 
 @pytest.mark.parametrize("spec, complaint", [
@@ -93,7 +99,9 @@ def test_a_lost_point_of_accuracy_fails_under_the_cap():
     ({"atol": -0.1, "reason": REASON}, "'atol' must be a number >= 0"),
     ({"rtol": "1%", "reason": REASON}, "'rtol' must be a number >= 0"),
     ({"reason": REASON}, "needs 'atol' or 'rtol' above 0"),
-    ({"atol": 0.1, "tol": 1, "reason": REASON}, "keys among ['atol', 'cap', 'reason', 'rtol']"),
+    ({"atol": 0.1, "tol": 1, "reason": REASON}, "keys among ['atol', 'cap', 'clock', 'reason', 'rtol']"),
+    ({"clock": "yes", "reason": REASON}, "'clock' must be true or false"),
+    ({"clock": True, "atol": 0.1, "reason": REASON}, "takes no 'atol', 'rtol' or 'cap'"),
     (0.1, "must be an object"),
 ])
 def test_malformed_tolerance_is_refused_with_what_to_write(spec, complaint):
@@ -105,7 +113,17 @@ def test_tolerance_schema():
     assert Tolerance.of({}) is None
     tolerance = Tolerance.of({"nbval_tolerance": {"atol": 0.1, "rtol": 0.01, "cap": 0.5, "reason": REASON}})
     assert tolerance.allowed(Decimal(10)) == Decimal("0.2")
-    assert tolerance.allowed(Decimal(94)) == Decimal("0.5"), "the cap bounds atol + rtol * |stored|"
+    assert tolerance.allowed(Decimal(94), percent=True) == Decimal("0.5"), "the cap bounds a percentage's move"
+    assert tolerance.allowed(Decimal(94)) == Decimal("1.04"), "a number without % (a count) is not capped"
+
+
+def test_a_clock_cell_compares_its_text_and_how_many_numbers_not_their_values():
+    clock = Tolerance.of({"nbval_tolerance": {"clock": True, "reason": REASON}})
+    stored = "one epoch of 9,000 digits in 0.38 s: 23,894 samples/s\n"
+    assert problems(stored, "one epoch of 9,000 digits in 4.10 s: 2,195 samples/s\n", clock) == []
+    assert problems(stored, stored.replace("epoch", "pass"), clock) == ["text differs"]
+    assert problems(stored, "one epoch of 9,000 digits in 0.38 s: 23,894 samples/s 2x\n", clock) == ["text differs"]
+    assert str(clock).startswith("clock")
 
 
 def write_notebook(path: Path, cells: list[tuple[str, str, dict | None, list[str]]]) -> None:

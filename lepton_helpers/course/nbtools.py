@@ -109,11 +109,15 @@ def rounded_seconds(paths: list[Path]) -> dict[str, int]:
 def runtime_table(paths: list[Path]) -> str:
     """A markdown table of every notebook, its title and its measured CPU run time."""
     rows = ["| notebook | what it teaches | CPU run time |", "| --- | --- | --- |"]
+    measured = []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         seconds = nb.metadata.get("lepton", {}).get("cpu_seconds")
         shown = "not measured" if seconds is None else f"{max(1, round(seconds))} s"
         rows.append(f"| [{path.name}](notebooks/{path.name}) | {title_of(nb)} | {shown} |")
+        measured.append(seconds)
+    if len(paths) > 1 and None not in measured:
+        rows.append(f"| all {len(paths)}, one after another | | {round(sum(measured))} s |")
     return "\n".join(rows)
 
 

@@ -7,9 +7,15 @@ A code cell may declare in its metadata how far its printed numbers may move::
 
 - ``atol``: absolute, in the units printed (0.3 for a percentage: 0.3 points);
 - ``rtol``: relative to the stored value (0.01: 1 %); a number may move by ``atol + rtol * |stored|``;
-- ``cap`` (optional): whatever atol and rtol allow, no number moves by more than this (the course's
-  rule: an accuracy may move by at most half a point, so a cell that prints accuracies in % has
-  ``cap`` <= 0.5);
+- ``cap`` (optional): whatever atol and rtol allow, no percentage (a number printed with %) moves
+  by more than this (the course's rule: an accuracy may move by at most half a point, so a cell
+  that prints accuracies in % has ``cap`` <= 0.5); other numbers of the cell (a count of wrong
+  digits, a loss) move within atol and rtol;
+- ``clock`` (``true``, instead of atol/rtol): the cell's numbers are wall-clock figures (seconds,
+  samples/s, GFLOP/s) or ratios of them, which no tolerance bounds across machines. Its text is
+  still compared exactly with every number masked, and it must print as many numbers as stored;
+  their values are not compared (nbval's usual remedy, a sanitising regex, would hide them from
+  every cell of every notebook);
 - ``reason``: one line, why the numbers move (as ``nbval_ignore_reason`` for ignored cells).
 
 nbval then compares such a cell's text exactly with every number masked, and each number with
@@ -33,13 +39,15 @@ as the kernels that pytest starts), ``native`` with this machine's own (as the s
 copy is named ``NN_name.LABEL.ipynb``). It pairs code cells by id with the stored outputs,
 sanitises and masks them as nbval does, and reports each cell whose output differs: the numbers
 that moved, their spread, and a proposed ``nbval_tolerance``: the largest measured move from the
-stored value, as ``atol`` (``rtol`` when the moved numbers differ in scale by more than 10x), with
+stored value, as ``atol``, or as ``rtol`` when that allows less in all (summed over the moved
+numbers, relative to each: so a loss of 0.23 beside an accuracy of 94.4 gets a relative one), with
 ``cap`` 0.5 when the cell prints percentages. No proposal when an accuracy moved by more than the cap (the claim rests on rounding: make it robust) or when a number moved
 between the stored run and the ``native`` run (or a copy ``NN_name.native.ipynb``), which use the
 same kernels (a wall-clock figure or nondeterminism: sanitise it, or give it a cell of its own).
 
 ``--write`` stores the proposals (only those of ``--cells`` if given) in the notebook's metadata and
-removes the cells' ``nbval-ignore-output`` tag and reason, under ``flock /tmp/lepton-nb.lock``: it
+removes the cells' ``nbval-ignore-output`` tag and reason (a cell ignored for floating-point drift
+alone whose output was identical in every run just loses its tag: it is compared exactly), under ``flock /tmp/lepton-nb.lock``: it
 re-reads the notebook inside the lock and leaves a cell alone whose source or stored output
 changed since it was measured (the lead re-ran it in place meanwhile: measure again).
 """
@@ -71,8 +79,8 @@ MASK = "⟨n⟩"
 # its padding and are masked with it.
 NUMBER = re.compile(
     r" *(?<![\w.])(?P<number>[-+\u2212]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)"
-    r"(?!\w|\.\d) *")
-_FIELDS = {"atol", "rtol", "cap", "reason"}
+    r"(?!(?!x\b)\w|\.\d) *")  # "2.4x" is a number (a ratio); "0xff" and "1024x1024" are not
+_FIELDS = {"atol", "rtol", "cap", "clock", "reason"}
 
 
 class ToleranceError(ValueError):
@@ -96,6 +104,7 @@ class Tolerance:
     atol: Decimal = Decimal(0)
     rtol: Decimal = Decimal(0)
     cap: Decimal | None = None
+    clock: bool = False
 
     @classmethod
     def of(cls, metadata: dict) -> Tolerance | None:
@@ -111,17 +120,29 @@ class Tolerance:
         if not isinstance(reason, str) or len(reason.strip()) <= 10:
             raise ToleranceError(f"'{TOLERANCE_KEY}' needs a 'reason': one line on why the numbers move; e.g. {example}")
         atol, rtol, cap = (_amount(spec, key) for key in ("atol", "rtol", "cap"))
+        clock = spec.get("clock", False)
+        if not isinstance(clock, bool):
+            raise ToleranceError(f"'clock' must be true or false, got {clock!r}")
+        if clock:
+            if atol or rtol or cap is not None:
+                raise ToleranceError(f"'{TOLERANCE_KEY}' with 'clock': true compares no values, so it takes no "
+                                     "'atol', 'rtol' or 'cap' (split the cell to compare its other numbers)")
+            return cls(reason.strip(), clock=True)
         if not atol and not rtol:
             raise ToleranceError(f"'{TOLERANCE_KEY}' needs 'atol' or 'rtol' above 0 "
                                  "(without either, remove it: the output is then compared exactly)")
         return cls(reason.strip(), atol or Decimal(0), rtol or Decimal(0), cap)
 
-    def allowed(self, stored: Decimal) -> Decimal:
-        """The most that a number stored as ``stored`` may move."""
+    def allowed(self, stored: Decimal, percent: bool = False) -> Decimal:
+        """The most that a number stored as ``stored`` (printed with % if ``percent``) may move."""
+        if self.clock:
+            return Decimal("Infinity")
         allowed = self.atol + self.rtol * abs(stored)
-        return allowed if self.cap is None else min(allowed, self.cap)
+        return allowed if self.cap is None or not percent else min(allowed, self.cap)
 
     def __str__(self) -> str:
+        if self.clock:
+            return "clock: wall-clock numbers, their values not compared"
         parts = [f"atol {self.atol}"] * bool(self.atol) + [f"rtol {self.rtol}"] * bool(self.rtol)
         return ", ".join(parts + [f"cap {self.cap}"] * (self.cap is not None))
 
@@ -159,7 +180,7 @@ def moved_numbers(stored: list[Number], fresh: list[Number], tolerance: Toleranc
         return [f"{len(fresh)} numbers printed where {len(stored)} are stored"]
     problems = []
     for old, new in zip(stored, fresh):
-        moved, allowed = abs(new.value - old.value), tolerance.allowed(old.value)
+        moved, allowed = abs(new.value - old.value), tolerance.allowed(old.value, old.percent)
         if moved > allowed:
             problems.append(f"printed {new.printed} where {old.printed} is stored: moved {moved}, "
                             f"allowed {allowed} ({tolerance}), in line: {new.line!r}")
@@ -304,16 +325,13 @@ def propose(report: CellReport, runs: list[str]) -> dict | None:
                                 f"{restless[0].stored.printed} in {restless[0].stored.line[:50]!r}): a wall-clock "
                                 "figure or nondeterminism; sanitise it or give it a cell of its own")
             return None
-    scales = [abs(m.stored.value) for m in report.moved if abs(m.stored.value) > 10 * m.move]
-    if scales and max(scales) > 10 * min(scales) and len(scales) == len(report.moved):
-        spec = {"rtol": float(_round_up(max(m.move / abs(m.stored.value) for m in report.moved)))}
-    else:
-        spec = {"atol": float(largest)}
+    spec = {"atol": float(largest)}
+    if all(m.stored.value for m in report.moved):  # relative, if that allows less in all (moved numbers of mixed scale)
+        relative = _round_up(max(m.move / abs(m.stored.value) for m in report.moved))
+        slack = lambda allowed: sum(allowed(abs(m.stored.value)) / abs(m.stored.value) for m in report.moved)
+        if slack(lambda stored: relative * stored) < slack(lambda stored: largest):
+            spec = {"rtol": float(relative)}
     if report.percent:
-        if largest > ACCURACY_CAP:
-            report.notes.append(f"a number moved by {largest}, over the cap {ACCURACY_CAP} that this cell's "
-                                "percentages need: split the cell or make it robust")
-            return None
         spec["cap"] = float(ACCURACY_CAP)
     spec["reason"] = (f"rounding differs between runs ({', '.join(runs)}): numbers moved by up to {largest} from "
                       "the stored run (measured by lepton_helpers.course.tolerances)")
@@ -345,29 +363,47 @@ def _fingerprint(cell) -> str:
     return json.dumps([cell.source, cell.get("outputs", [])], sort_keys=True)
 
 
+def drift_only(reason: str) -> bool:
+    """Whether an ignore reason names floating-point drift alone (no wall-clock, platform or widget cause)."""
+    clock = bool(CLOCK.search(TQDM.sub("", reason)))
+    return bool(DRIFT.search(reason)) and not clock and not PLATFORM.search(reason)
+
+
+def _unignore(cell) -> None:
+    cell.metadata.pop(IGNORE_REASON, None)
+    tags = [t for t in cell.metadata.pop("tags", []) if t != IGNORE_TAG]
+    if tags:
+        cell.metadata["tags"] = tags
+
+
 def write(path: Path, reports: list[CellReport], stored_cells: dict[str, str], only: set[str] | None) -> list[str]:
     """Store the proposals in the notebook (and drop those cells' ignore tags) under the shared lock,
     unless a cell's source or stored output differs from ``stored_cells`` (id -> fingerprint), as
-    measured; return what was done, cell by cell."""
+    measured; return what was done, cell by cell.
+
+    A cell ignored for floating-point drift alone whose output was identical in every run loses its
+    ignore tag with no tolerance: it is then compared exactly.
+    """
     done = []
     with open(LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         nb = nbformat.read(path, as_version=4)
         cells = {c.get("id"): c for c in code_cells(nb)}
         for report in reports:
-            if report.proposal is None or (only and report.id not in only):
+            exact = report.status == "same" and report.ignored is not None and drift_only(report.ignored)
+            if (report.proposal is None and not exact) or (only and report.id not in only):
                 continue
             cell = cells.get(report.id)
             if cell is None or _fingerprint(cell) != stored_cells[report.id]:
                 done.append(f"cell {report.index} ({report.id}): changed since it was measured, left alone")
                 continue
-            cell.metadata[TOLERANCE_KEY] = report.proposal
-            cell.metadata.pop(IGNORE_REASON, None)
-            tags = [t for t in cell.metadata.pop("tags", []) if t != IGNORE_TAG]
-            if tags:
-                cell.metadata["tags"] = tags
-            done.append(f"cell {report.index} ({report.id}): {TOLERANCE_KEY} {report.proposal}")
-        if any(TOLERANCE_KEY in line for line in done):
+            _unignore(cell)
+            if exact:
+                done.append(f"cell {report.index} ({report.id}): identical in every run, compared exactly")
+            else:
+                cell.metadata[TOLERANCE_KEY] = report.proposal
+                done.append(f"cell {report.index} ({report.id}): {TOLERANCE_KEY} {report.proposal}")
+        if any("compared exactly" in line or TOLERANCE_KEY in line for line in done):
             nbformat.write(nb, path)
     return done
 
