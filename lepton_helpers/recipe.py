@@ -276,18 +276,16 @@ def ablation(variants: dict[str, Recipe], x: torch.Tensor, y: torch.Tensor, x_va
     return rows
 
 
-def format_ablation(rows: list[AblationRow], seconds: bool = True) -> str:
+def format_ablation(rows: list[AblationRow]) -> str:
     """The ablation as a text table: each variant against the first row under the course's one rule,
-    paired over the same validation digits (``evaluation.compare_items``); with ``seconds``, a last
-    column of training seconds (wall-clock: leave it out where the table's output is compared)."""
-    time_head = f" {'train s':>7}" if seconds else ""
-    lines = [f"{'variant':<42} {'val acc':>8} {'vs best (± s.e.)':>17}  {'verdict':<25}{time_head}".rstrip()]
+    paired over the same validation digits (``evaluation.compare_items``). Training seconds
+    (``AblationRow.seconds``) are left out: they are wall-clock, and the table's output is compared."""
+    lines = [f"{'variant':<42} {'val acc':>8} {'vs best (± s.e.)':>17}  verdict"]
     for r in rows:
         c = compare_items(r.correct, rows[0].correct, items="validation items")
         versus = f"{100 * c.diff:+.2f} ± {100 * c.se:.2f}" if r is not rows[0] else ""
         verdict = c.verdict if r is not rows[0] else ""
-        time = f" {r.seconds:>7.1f}" if seconds else ""
-        lines.append(f"{r.name:<42} {100 * r.val_acc:>7.2f}% {versus:>17}  {verdict:<25}{time}".rstrip())
+        lines.append(f"{r.name:<42} {100 * r.val_acc:>7.2f}% {versus:>17}  {verdict}".rstrip())
     lines.append(f"(paired over the same {len(rows[0].correct):,} validation digits; one digit = "
                  f"{100 / len(rows[0].correct):.2f} points)")
     return "\n".join(lines)

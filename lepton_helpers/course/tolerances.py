@@ -363,10 +363,11 @@ def _fingerprint(cell) -> str:
     return json.dumps([cell.source, cell.get("outputs", [])], sort_keys=True)
 
 
-def drift_only(reason: str) -> bool:
-    """Whether an ignore reason names floating-point drift alone (no wall-clock, platform or widget cause)."""
-    clock = bool(CLOCK.search(TQDM.sub("", reason)))
-    return bool(DRIFT.search(reason)) and not clock and not PLATFORM.search(reason)
+def cause(reason: str) -> str:
+    """What an ignore reason names: float drift, wall-clock, both, or another cause (the census's kinds)."""
+    clock, drift = bool(CLOCK.search(TQDM.sub("", reason))), bool(DRIFT.search(reason))
+    return ("other (versions, widgets, GPU presence)" if PLATFORM.search(reason) or not (clock or drift) else
+            "float drift and wall-clock" if clock and drift else "wall-clock only" if clock else "float drift only")
 
 
 def _unignore(cell) -> None:
@@ -390,7 +391,7 @@ def write(path: Path, reports: list[CellReport], stored_cells: dict[str, str], o
         nb = nbformat.read(path, as_version=4)
         cells = {c.get("id"): c for c in code_cells(nb)}
         for report in reports:
-            exact = report.status == "same" and report.ignored is not None and drift_only(report.ignored)
+            exact = report.status == "same" and report.ignored is not None and cause(report.ignored) == "float drift only"
             if (report.proposal is None and not exact) or (only and report.id not in only):
                 continue
             cell = cells.get(report.id)
@@ -417,10 +418,7 @@ def census(paths: list[Path]) -> dict[str, list[tuple[str, int, str, str]]]:
             if IGNORE_TAG not in cell.metadata.get("tags", []):
                 continue
             reason = cell.metadata.get(IGNORE_REASON, "")
-            clock, drift = bool(CLOCK.search(TQDM.sub("", reason))), bool(DRIFT.search(reason))
-            kind = ("other (versions, widgets, GPU presence)" if PLATFORM.search(reason) or not (clock or drift) else
-                    "float drift and wall-clock" if clock and drift else
-                    "wall-clock only" if clock else "float drift only")
+            kind = cause(reason)
             kinds[kind].append((path.name, index, cell.get("id", "?"), reason))
     return kinds
 
