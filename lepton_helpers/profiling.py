@@ -29,7 +29,6 @@ from tqdm.auto import tqdm
 
 from .env import check_count, seeded
 from .models import MLP
-from .recipe import articles_loader, articles_train
 from .training import History, TensorBatches, dataloader, train_epoch
 
 
@@ -296,6 +295,10 @@ def measured_memory(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch
 
 
 # ---------------------------------------------------------------- where a step's time goes
+MATRIX_PRODUCTS = frozenset({"mm", "addmm", "bmm", "baddbmm", "addmv", "mv", "matmul", "dot"})
+"""PyTorch's operations that multiply matrices or vectors (``aten::`` prefix removed), as the profiler names them."""
+
+
 @dataclass(frozen=True)
 class OperationProfile:
     """Microseconds per step of a profiled function: in total, and in each PyTorch operation (its own time)."""
@@ -314,6 +317,21 @@ class OperationProfile:
         rows = list(self.operations.items())[:top]
         rows += [(f"{len(self.operations) - len(rows)} other operations", sum(list(self.operations.values())[top:])),
                  ("outside operations (Python, dispatch)", self.outside_us)]
+        return self._rows(rows)
+
+    def by_kind(self) -> str:
+        """Three rows whose names do not depend on the run: the matrix products, every other operation, the rest.
+
+        Which small operation ranks fifth changes from run to run (and machine to machine); the
+        products' share against everything else is what a profile of a training step is read for.
+        """
+        products = [name for name in self.operations if name in MATRIX_PRODUCTS]
+        others = {name: us for name, us in self.operations.items() if name not in MATRIX_PRODUCTS}
+        return self._rows([(f"matrix products ({', '.join(sorted(products))})", sum(self.operations[p] for p in products)),
+                           (f"{len(others)} other operations", sum(others.values())),
+                           ("outside operations (Python, dispatch)", self.outside_us)])
+
+    def _rows(self, rows: list[tuple[str, float]]) -> str:
         return "\n".join(f"{name:38} {us:8.1f} us {us / self.total_us:6.1%}" for name, us in rows)
 
 
@@ -523,6 +541,8 @@ def articles_epoch(images: torch.Tensor, labels: torch.Tensor, batch_size: int =
     one at a time and the ``DataLoader`` stacks them into batches; ``loader_kwargs``
     (``num_workers``, ``pin_memory``) go to the ``DataLoader``.
     """
+    from .recipe import articles_loader, articles_train  # torchvision: imported only when the articles' recipe runs
+
     model = fresh_mlp(device, seed)
     loader = articles_loader(images, labels, batch_size, seed=seed, **loader_kwargs)
     return lambda: articles_train(model, loader, epochs=1, device=device)

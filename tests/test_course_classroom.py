@@ -15,6 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 from lepton_helpers.course import classroom, nbtools
+from lepton_helpers.exercises import exercises, parse_status_line
 
 PATHS = nbtools.notebook_paths()
 RUN_ALL = os.environ.get("LEPTON_CLASSROOM_ALL") == "1"
@@ -124,12 +125,17 @@ def test_copy_runs_from_a_fresh_kernel(copies, monkeypatch):
     monkeypatch.setenv("LEPTON_DATA_DIR", str(nbtools.ROOT / "data"))
     NotebookClient(student, timeout=900, kernel_name="python3",
                    resources={"metadata": {"path": str(written.parent)}}).execute()  # raises on any error
+    checked = []
     for cell in student.cells:
-        printed = "".join(o.get("text", "") for o in cell.get("outputs", []))
+        printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
         assert "✅" not in printed, f"a fresh student copy prints ✅:\n{cell.source[:300]}"
         if "exercise" in tags(cell):
             assert "not answered yet" in printed, \
                 f"the exercise's check did not report an unanswered exercise:\n{cell.source[:300]}"
+            status = parse_status_line(printed.splitlines()[0])  # the line the grader reads
+            assert status == (cell.metadata["exercise_id"], "unanswered", ""), printed.splitlines()[0]
+            checked.append(status[0])
+    assert checked == [e.id for e in exercises(written.name[:2])], "every exercise is checked, in order"
 
 
 def test_solutions_can_be_withheld(monkeypatch, capsys):

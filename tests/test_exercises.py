@@ -1,17 +1,14 @@
 """The exercise machinery: the status line's format, check/hint/solution, feedback for odd answers,
-the answer key, the notebooks' exercise cells, and a fresh Run All of a student copy (no ✅)."""
+the answer key and the notebooks' exercise cells (a fresh Run All of a student copy, with no ✅:
+tests/test_course_classroom.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import nbformat
 import pytest
 import torch
-from nbclient import NotebookClient
 
 import lepton_helpers.exercises as ex
-from lepton_helpers.course import classroom
 from lepton_helpers.exercises import cells, check, get, grade, hint, key, parse_status_line, solution
 from lepton_helpers.exercises.framework import (
     STATUS_LINE,
@@ -232,26 +229,3 @@ def test_the_section_cells_follow_the_documented_conventions():
         assert checker.source == f'check("{exercise.id}", {exercise.answer_name})'
     with pytest.raises(ValueError, match="not a numbered notebook"):
         cells.notebook_number("notes.ipynb")
-
-
-# ---------------------------------------------------------------- a fresh Run All of a student copy
-REPOSITORY = Path(__file__).resolve().parents[1]  # the checkout's notebooks and data (also when the package is installed)
-
-
-def test_student_copy_of_00_runs_from_a_fresh_kernel_without_a_tick(tmp_path, monkeypatch):
-    (path,) = (REPOSITORY / "notebooks").glob("00_*.ipynb")
-    (written,) = classroom.make_student_copies(tmp_path / "student", [path])
-    student = nbformat.read(written, as_version=4)
-    monkeypatch.setenv("LEPTON_DEVICE", "cpu")
-    monkeypatch.setenv("LEPTON_DATA_DIR", str(REPOSITORY / "data"))
-    NotebookClient(student, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(written.parent)}}).execute()
-    checks = 0
-    for cell in student.cells:
-        printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
-        assert "✅" not in printed
-        if "exercise" in cell.metadata.get("tags", []):
-            checks += 1
-            first = printed.splitlines()[0]
-            assert parse_status_line(first) == (cell.metadata["exercise_id"], "unanswered", ""), first
-    assert checks == len(ex.exercises("00"))

@@ -3,9 +3,9 @@ import torch
 import torch.nn.functional as F
 
 from lepton_helpers.models import MLP
-from lepton_helpers.profiling import (RUNGS, FastMLPTrainer, Rate, SpeedLadder, best_seconds, counted_flops,
-                                      fastest_epoch, fresh_mlp, matmul_gflops, matmul_workload, measure_rates,
-                                      measured_memory, mlp_memory, operation_profile, products_workload,
+from lepton_helpers.profiling import (RUNGS, FastMLPTrainer, OperationProfile, Rate, SpeedLadder, best_seconds,
+                                      counted_flops, fastest_epoch, fresh_mlp, matmul_gflops, matmul_workload,
+                                      measure_rates, measured_memory, mlp_memory, operation_profile, products_workload,
                                       saved_activation_bytes, speed_ladder, training_step_flops)
 from lepton_helpers.training import TensorBatches, parameter_groups, train_epoch
 
@@ -106,6 +106,14 @@ def test_operation_profile_names_the_products_and_divides_per_step(capfd):
     assert list(once.operations)[0] == "mm" and "aten::mm" not in once.operations
     assert set(twice.operations) == set(once.operations) and once.outside_us >= 0
     assert capfd.readouterr().err == "", "the profiler's native log lines must not reach the error stream"
+
+
+def test_profile_by_kind_splits_the_step_into_products_others_and_outside():
+    profile = OperationProfile(100.0, {"mm": 30.0, "relu": 12.0, "addmm": 20.0, "lerp_": 8.0})
+    rows = [line.rsplit(maxsplit=3) for line in profile.by_kind().splitlines()]
+    assert [name for name, *_ in rows] == ["matrix products (addmm, mm)", "2 other operations",
+                                           "outside operations (Python, dispatch)"]
+    assert [float(us) for _, us, _, _ in rows] == [50.0, 20.0, 30.0]  # they add up to the step's 100 us
 
 
 # ---------------------------------------------------------------- the fastest step

@@ -145,9 +145,9 @@ compares with `mlp_memory` for fresh random sizes and all three optimisers.""",
 # ---------------------------------------------------------------- 08.3 where the time went
 PIPELINE = Choice(
     id="08.3",
-    title="What made training ten times faster?",
-    task="""Section 1 trained the same MLP with the same optimiser and batches about ten times faster than the articles'
-loop. What did most of that? Set `speedup_answer` to one letter.
+    title="What made training several times faster?",
+    task="""Section 1 trained the same MLP with the same optimiser and batches several times faster than the articles'
+loop (its ladder printed the ratio on your machine). What did most of that? Set `speedup_answer` to one letter.
 
 - **A.** `num_workers=2` in the `DataLoader`: two processes prepare the batches.
 - **B.** Converting the data to a standardised tensor once and cutting batches from it, instead of
@@ -166,10 +166,10 @@ loop. What did most of that? Set `speedup_answer` to one letter.
         "A": "Worker processes only help when idle cores can prepare batches in parallel; on a 2-core CPU that also "
              "trains, they gain little. The cost itself, transforming every image every epoch, stays.",
         "B": "Making a batch image by image took several times longer than training on it; doing the conversion once "
-             "and slicing batches from an in-memory tensor removed most of that work (about 95% of the difference "
-             "was the per-sample transforms).",
-        "C": "On this tiny network torch.compile took seconds to compile and then ran no faster than the plain model "
-             "on the CPU: it is a tool for larger models and GPUs.",
+             "and slicing batches from an in-memory tensor removed most of that work (the ladder printed the "
+             "share of the difference spent in the per-sample transforms).",
+        "C": "torch.compile is not part of section 1's loops (section 6 runs it only on request): it cannot have made "
+             "that difference. On this tiny network the products are most of the work and there is little to fuse.",
         "D": "On a CPU without bfloat16 units autocast was several times slower; mixed precision pays on GPUs.",
     },
     correct="B",
