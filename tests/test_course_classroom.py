@@ -127,8 +127,9 @@ def test_copy_runs_from_a_fresh_kernel(copies, monkeypatch):
                    resources={"metadata": {"path": str(written.parent)}}).execute()  # raises on any error
     checked = []
     for cell in student.cells:
+        assert "✅" not in "".join(o.get("text", "") for o in cell.get("outputs", [])), \
+            f"a fresh student copy prints ✅:\n{cell.source[:300]}"
         printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
-        assert "✅" not in printed, f"a fresh student copy prints ✅:\n{cell.source[:300]}"
         if "exercise" in tags(cell):
             assert "not answered yet" in printed, \
                 f"the exercise's check did not report an unanswered exercise:\n{cell.source[:300]}"

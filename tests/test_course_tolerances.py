@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import re
 import threading
 
 import nbformat
@@ -132,3 +133,13 @@ def test_copies_run_with_the_chosen_cpu_kernels(tmp_path):
         out = tolerances.execute(tmp_path / "nb.ipynb", tmp_path / f"nb.{name}.ipynb", capability)
         assert nbformat.read(out, as_version=4).cells[0].outputs[0].text == f"{capability} cpu\n"
     assert nbformat.read(tmp_path / "nb.ipynb", as_version=4).cells[0].outputs == [], "the original is never run"
+
+
+def test_the_readme_states_how_many_cells_are_still_ignored():
+    from lepton_helpers.course import nbtools
+
+    count = sum(len(cells) for cells in tolerances.census(nbtools.notebook_paths()).values())
+    readme = (nbtools.ROOT / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"(\d+) cells tagged `nbval-ignore-output`", readme)
+    assert stated, "README.md no longer says how many cells are tagged nbval-ignore-output"
+    assert int(stated.group(1)) == count, f"README.md says {stated.group(1)} ignored cells, the notebooks have {count}"

@@ -169,7 +169,7 @@ loop (its ladder printed the ratio on your machine). What did most of that? Set 
              "and slicing batches from an in-memory tensor removed most of that work (the ladder printed the "
              "share of the difference spent in the per-sample transforms).",
         "C": "torch.compile is not part of section 1's loops (section 6 runs it only on request): it cannot have made "
-             "that difference. On this tiny network the products are most of the work and there is little to fuse.",
+             "that difference. On this tiny network the products do the arithmetic and there is little to fuse.",
         "D": "On a CPU without bfloat16 units autocast was several times slower; mixed precision pays on GPUs.",
     },
     correct="B",
