@@ -14,6 +14,7 @@ in-memory loop, and :class:`FastMLPTrainer`, the step written out for speed), an
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -609,8 +610,12 @@ def compiled_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: in
     """``(seconds of the first step, samples per second after it)`` of the helpers' loop on ``torch.compile(model)``.
 
     The first step traces the model and generates and compiles kernels (C++ on a CPU, Triton on a
-    GPU); later steps reuse them. Raises whatever ``torch.compile`` raises where it is unsupported.
+    GPU); later steps reuse them. On a CPU without a C++ compiler it raises a ``RuntimeError`` that
+    says so before compiling; elsewhere it raises whatever ``torch.compile`` raises where unsupported.
     """
+    if x.device.type == "cpu" and not any(shutil.which(name) for name in ("g++", "clang++", "c++")):
+        raise RuntimeError("torch.compile's CPU backend needs a C++ compiler and none was found on the PATH: "
+                           "install g++ or clang")
     model = torch.compile(fresh_mlp(x.device, seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     first = 1 / _samples_per_second(lambda: train_epoch(model, [(x[:batch_size], y[:batch_size])], optimizer), 1, 1,

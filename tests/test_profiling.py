@@ -4,9 +4,10 @@ import torch.nn.functional as F
 
 from lepton_helpers.models import MLP
 from lepton_helpers.profiling import (RUNGS, FastMLPTrainer, OperationProfile, Rate, SpeedLadder, best_seconds,
-                                      counted_flops, fastest_epoch, fresh_mlp, matmul_gflops, matmul_workload,
-                                      measure_rates, measured_memory, mlp_memory, operation_profile, products_workload,
-                                      saved_activation_bytes, speed_ladder, training_step_flops)
+                                      compiled_samples_per_second, counted_flops, fastest_epoch, fresh_mlp,
+                                      matmul_gflops, matmul_workload, measure_rates, measured_memory, mlp_memory,
+                                      operation_profile, products_workload, saved_activation_bytes, speed_ladder,
+                                      training_step_flops)
 from lepton_helpers.training import TensorBatches, parameter_groups, train_epoch
 
 
@@ -183,3 +184,13 @@ def test_speed_ladder_measures_every_rung_and_both_limits(mnist):
     assert list(ladder.samples) == list(RUNGS) and all(len(r.values) == 2 for r in ladder.samples.values())
     assert ladder.peak.low > 0 and ladder.products.low > 0 and ladder.n == 64
     assert fastest_epoch(x, y, 50)() > 0  # one epoch, its mean loss
+
+
+def test_compiling_on_a_cpu_without_a_cpp_compiler_says_so_before_compiling(monkeypatch):
+    import lepton_helpers.profiling as profiling
+
+    monkeypatch.setattr(profiling.shutil, "which", lambda name: None)
+    monkeypatch.setattr(profiling.torch, "compile", lambda model: pytest.fail("compiled without a C++ compiler"))
+    x, y = torch.zeros(4, 784), torch.zeros(4, dtype=torch.long)
+    with pytest.raises(RuntimeError, match="needs a C\\+\\+ compiler.*install g\\+\\+ or clang"):
+        compiled_samples_per_second(x, y, 2)

@@ -328,8 +328,8 @@ def propose(report: CellReport, runs: list[str]) -> dict | None:
     spec = {"atol": float(largest)}
     if all(m.stored.value for m in report.moved):  # relative, if that allows less in all (moved numbers of mixed scale)
         relative = _round_up(max(m.move / abs(m.stored.value) for m in report.moved))
-        slack = lambda allowed: sum(allowed(abs(m.stored.value)) / abs(m.stored.value) for m in report.moved)
-        if slack(lambda stored: relative * stored) < slack(lambda stored: largest):
+        # the slack each allows, relative to every moved number's stored value, summed over them
+        if len(report.moved) * relative < sum(largest / abs(m.stored.value) for m in report.moved):
             spec = {"rtol": float(relative)}
     if report.percent:
         spec["cap"] = float(ACCURACY_CAP)
