@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import nbval_timing
 
 
@@ -6,8 +8,20 @@ def test_cells_are_summed_per_notebook_and_other_tests_ignored():
     assert nbval_timing.notebook_of("tests/test_data.py::test_x") is None
 
 
-def test_the_summary_states_the_total_against_the_budget():
-    lines = nbval_timing.summary_lines({"notebooks/b.ipynb": 200.0, "notebooks/a.ipynb": 100.5}, budget=360)
+def test_the_summary_states_the_sum_and_the_wall_clock_span_against_the_budget():
+    lines = nbval_timing.summary_lines({"notebooks/b.ipynb": 200.0, "notebooks/a.ipynb": 100.5}, wall=180.0, budget=360)
     assert lines[0].endswith("notebooks/a.ipynb") and "100.5" in lines[0]
-    assert "300.5  total of 2 notebooks (within the budget of 360 s" in lines[-1]
-    assert "OVER" in nbval_timing.summary_lines({"n.ipynb": 361.0}, budget=360)[-1]
+    assert "300.5  sum of the 2 notebooks' times" in lines[-2]
+    assert "180.0  wall-clock" in lines[-1] and "(within the budget of 360 s" in lines[-1]
+    assert "OVER" in nbval_timing.summary_lines({"n.ipynb": 100.0}, wall=361.0, budget=360)[-1]
+    assert "OVER" in nbval_timing.summary_lines({"n.ipynb": 361.0}, budget=360)[-1]  # no span known: the sum
+
+
+def test_the_span_runs_from_the_first_cell_start_to_the_last_cell_stop(monkeypatch):
+    monkeypatch.setattr(nbval_timing, "_seconds", nbval_timing.defaultdict(float))
+    monkeypatch.setattr(nbval_timing, "_span", [])
+    for nodeid, start, stop in [("notebooks/a.ipynb::Cell 0", 10.0, 12.0), ("tests/test_x.py::t", 0.0, 99.0),
+                                ("notebooks/b.ipynb::Cell 0", 11.0, 30.0), ("notebooks/a.ipynb::Cell 1", 12.0, 15.0)]:
+        nbval_timing.pytest_runtest_logreport(SimpleNamespace(nodeid=nodeid, start=start, stop=stop, duration=stop - start))
+    assert nbval_timing._span == [10.0, 30.0]  # the unit test's times do not count
+    assert dict(nbval_timing._seconds) == {"notebooks/a.ipynb": 5.0, "notebooks/b.ipynb": 19.0}

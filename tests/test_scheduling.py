@@ -1,0 +1,35 @@
+"""The order in which pytest-xdist hands out test files (tests/conftest.py): the longest first."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import conftest
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_every_notebook_states_the_run_time_the_scheduler_reads():
+    seconds = {path.name: conftest.expected_seconds(path) for path in NOTEBOOKS}
+    assert len(seconds) == 10 and all(s > 0 for s in seconds.values()), seconds
+    assert max(seconds, key=seconds.get).startswith("07_")  # the longest notebook, by its header
+
+
+def test_the_longest_files_come_first_and_each_file_keeps_its_order(tmp_path):
+    quick, browser = tmp_path / "test_quick.py", tmp_path / "test_browser.py"
+    notebook = NOTEBOOKS[0]
+
+    def item(path, name):
+        return SimpleNamespace(path=path, name=name, nodeid=f"{path.name}::{name}", markers=[],
+                               add_marker=lambda marker, into=None: None)
+
+    reader = next(path for path in NOTEBOOKS if path.name in conftest.READS_ANOTHER)
+    items = [item(quick, "a"), item(reader, "Cell 0"), item(notebook, "Cell 0"), item(quick, "b"), item(browser, "x"),
+             item(notebook, "Cell 1")]
+    conftest.pytest_collection_modifyitems(items)
+    assert [i.nodeid for i in items] == ["test_browser.py::x", f"{notebook.name}::Cell 0", f"{notebook.name}::Cell 1",
+                                         f"{reader.name}::Cell 0", "test_quick.py::a", "test_quick.py::b"]
+
+
+def test_notebook_05_is_handed_out_after_the_notebook_whose_network_it_loads():
+    keys = {path.name[:2]: conftest.handout_order(path) for path in NOTEBOOKS}
+    assert keys["04"] < keys["05"] and all(key < keys["05"] for name, key in keys.items() if name != "05")
