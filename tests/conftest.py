@@ -8,7 +8,8 @@ depends on rounding (a printed 1e-17, an accuracy after training, a point exactl
 then fails here, as it would on another machine or on a GPU. Set ``ATEN_CPU_CAPABILITY`` yourself
 to override (``avx2``, ``avx512``, ...); on a CPU without vector units the two runs coincide.
 
-``pytest`` runs two test files at a time (``-n 2 --dist loadfile`` in pyproject.toml: pytest-xdist,
+``pytest`` runs two test files at a time (``-n 2 --dist loadfile --no-loadscope-reorder`` in
+pyproject.toml: pytest-xdist, in the order below rather than by number of tests,
 each notebook's cells in order in one worker). Two kernels with PyTorch's two threads each share the
 two cores, so ``OMP_WAIT_POLICY=passive`` makes a thread that waits for the other sleep instead of
 spinning on a core the other kernel needs (measured on the 2-core machine: notebooks 04 and 05 side
