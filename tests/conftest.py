@@ -8,14 +8,16 @@ depends on rounding (a printed 1e-17, an accuracy after training, a point exactl
 then fails here, as it would on another machine or on a GPU. Set ``ATEN_CPU_CAPABILITY`` yourself
 to override (``avx2``, ``avx512``, ...); on a CPU without vector units the two runs coincide.
 
-``pytest`` runs two test files at a time (``-n 2 --dist loadfile --no-loadscope-reorder`` in
-pyproject.toml: pytest-xdist, in the order below rather than by number of tests,
-each notebook's cells in order in one worker). Two kernels with PyTorch's two threads each share the
-two cores, so ``OMP_WAIT_POLICY=passive`` makes a thread that waits for the other sleep instead of
-spinning on a core the other kernel needs (measured on the 2-core machine: notebooks 04 and 05 side
-by side took 353 s spinning, 93 s passive; one after the other, 115 s). The thread count, and so every
-result, stays what it is in a single kernel. :func:`pytest_collection_modifyitems` hands the
-longest files out first, so that none is left running alone at the end.
+With pytest-xdist (CI's Colab stage runs ``pytest -n 2 --dist loadfile --no-loadscope-reorder``:
+two test files at a time, in the order below, each notebook's cells in order in one worker), two
+kernels with PyTorch's two threads each share the two cores, so in its workers
+``OMP_WAIT_POLICY=passive`` makes a thread that waits for the other sleep instead of spinning on a
+core the other kernel needs (measured on the 2-core machine: notebooks 04 and 05 side by side took
+353 s spinning, 93 s passive; one after the other, 115 s). The thread count, and so every result,
+stays what it is in a single kernel. :func:`pytest_collection_modifyitems` hands the longest files
+out first, so that none is left running alone at the end. Plain ``pytest`` runs one file at a time:
+the real-browser test fails when a kernel training beside it slows JupyterLab's widgets down
+(measured: "Error displaying widget: model not found" in one of two such runs).
 
 Markers, for fast feedback: every notebook under nbval and every test that executes notebooks is
 marked ``notebooks``; the real-browser test is marked ``browser``. ``pytest -m "not notebooks and
@@ -29,7 +31,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("ATEN_CPU_CAPABILITY", "default")  # before nbval starts any kernel
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # two kernels at a time (above)
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 from lepton_helpers.data import load_mnist  # noqa: E402
 
