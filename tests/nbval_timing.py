@@ -4,9 +4,10 @@ Loaded for every ``pytest`` from the repository root (``-p nbval_timing`` in pyp
 log states the notebooks' run time on CI's own machine. A plugin rather than a ``conftest`` hook:
 ``tests/conftest.py`` would see only the items under ``tests/``, not the notebooks.
 
-``pytest`` runs two test files at a time (pytest-xdist, see ``tests/conftest.py``), so two numbers
-matter: each notebook's own time, and the wall-clock time from the first notebook's start to the
-last one's end, which is what the budget bounds (other tests run beside the notebooks meanwhile).
+Run one file at a time (plain ``pytest``), the notebooks' times add up, and their sum is what the
+budget bounds. Run two at a time (pytest-xdist, ``-n 2``, as CI's Colab stage does; see
+``tests/conftest.py``), it bounds the wall-clock time from the first notebook's start to the last
+one's end instead (other tests run beside the notebooks meanwhile).
 """
 
 from __future__ import annotations
@@ -37,18 +38,20 @@ def pytest_runtest_logreport(report) -> None:
 
 
 def summary_lines(seconds: dict[str, float], wall: float | None = None, budget: float = BUDGET_S) -> list[str]:
-    """One line per notebook, their sum, and the wall-clock span (the sum, if none) against ``budget``."""
+    """One line per notebook, then their sum against ``budget``, or, given the wall-clock span of a
+    run of two files at a time, the sum and then the span against ``budget``."""
     total = sum(seconds.values())
-    wall = total if wall is None else wall
-    verdict = "within" if wall <= budget else "OVER"
-    return [*(f"{s:7.1f}  {path}" for path, s in sorted(seconds.items())),
-            f"{total:7.1f}  sum of the {len(seconds)} notebooks' times",
-            f"{wall:7.1f}  wall-clock, first notebook's start to last one's end ({verdict} the budget of {budget} s "
-            "for all ten)"]
+    verdict = lambda s: f"({'within' if s <= budget else 'OVER'} the budget of {budget} s for all ten)"
+    lines = [f"{s:7.1f}  {path}" for path, s in sorted(seconds.items())]
+    if wall is None:
+        return [*lines, f"{total:7.1f}  total of {len(seconds)} notebooks, one after another {verdict(total)}"]
+    return [*lines, f"{total:7.1f}  sum of the {len(seconds)} notebooks' times, two at a time",
+            f"{wall:7.1f}  wall-clock, first notebook's start to last one's end {verdict(wall)}"]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
     if _seconds:
         terminalreporter.section("notebooks under nbval: seconds, kernel start and stop included")
-        for line in summary_lines(_seconds, _span[1] - _span[0] if _span else None):
+        distributed = terminalreporter.config.getoption("dist", "no") != "no"  # pytest-xdist's -n
+        for line in summary_lines(_seconds, _span[1] - _span[0] if distributed and _span else None):
             terminalreporter.write_line(line)
