@@ -14,8 +14,8 @@ kernels with PyTorch's two threads each share the two cores, so in its workers
 ``OMP_WAIT_POLICY=passive`` makes a thread that waits for the other sleep instead of spinning on a
 core the other kernel needs (measured on the 2-core machine: notebooks 04 and 05 side by side took
 353 s spinning, 93 s passive; one after the other, 115 s). The thread count, and so every result,
-stays what it is in a single kernel. :func:`pytest_collection_modifyitems` hands the longest files
-out first, so that none is left running alone at the end. Plain ``pytest`` runs one file at a time:
+stays what it is in a single kernel. :func:`pytest_collection_modifyitems` hands the longest
+notebooks out first, so that none is left running alone at the end. Plain ``pytest`` runs one file at a time:
 the real-browser test fails when a kernel training beside it slows JupyterLab's widgets down
 (measured: "Error displaying widget: model not found" in one of two such runs).
 
@@ -40,34 +40,31 @@ from lepton_helpers.data import load_mnist  # noqa: E402
 NOTEBOOK_TEST_MODULES = {"test_course_classroom.py", "test_exercises.py"}  # tests that execute notebooks or student copies
 
 
-# Seconds each of the longest test files takes on the 2-core CI machine (measured under ``-n 2``); the
-# notebooks' own run times are read from their headers. Only the order of the run depends on them.
-LONG_TEST_FILES = {"test_browser.py": 250, "test_rendering.py": 40, "test_course_release.py": 30,
-                   "test_course_tolerances.py": 30, "test_course_classroom.py": 30, "test_ddp.py": 25}
 RUN_TIME = re.compile(r"\*\*Run time:\*\* about (\d+) s")
 # Notebook 05 loads the network that 04 saves (and says so). Side by side, 05 could start before 04
-# has saved it and print that it trained its own, so 05 is handed out after every other notebook and
-# long test file: by then 04, handed out among the first, has long finished.
+# has saved it and print that it trained its own, so 05 is handed out after every other notebook: by
+# then 04, handed out among the first, has long finished.
 READS_ANOTHER = {"05_feature_extraction.ipynb"}
 
 
 def expected_seconds(path: Path) -> float:
-    """About how long a test file takes (0 when unknown: a quick unit-test module)."""
-    if path.suffix == ".ipynb":
-        found = RUN_TIME.search(path.read_text(encoding="utf-8"))
-        return float(found.group(1)) if found else 0.0
-    return LONG_TEST_FILES.get(path.name, 0.0)
+    """A notebook's measured run time, from its header (0 for anything else)."""
+    found = RUN_TIME.search(path.read_text(encoding="utf-8")) if path.suffix == ".ipynb" else None
+    return float(found.group(1)) if found else 0.0
 
 
-def handout_order(path: Path) -> tuple[bool, float]:
-    """Sort key: files that read another one's output last but before the quick ones, else longest first."""
+def handout_order(path: Path) -> tuple[int, float]:
+    """Sort key: notebooks, longest first; then those that read another one's output; then the rest."""
+    if path.name in READS_ANOTHER:
+        return 1, 0.0
     seconds = expected_seconds(path)
-    return (path.name in READS_ANOTHER, -seconds) if seconds else (True, 1.0)
+    return (0, -seconds) if seconds else (2, 0.0)
 
 
 def pytest_collection_modifyitems(items):
-    """Longest test files first (pytest-xdist hands out whole files in this order; within a file the
-    order stays, so a notebook's cells run top to bottom); mark notebooks and browser tests."""
+    """Longest notebooks first, the quick test files after them (pytest-xdist hands out whole files in
+    this order; within a file the order stays, so a notebook's cells run top to bottom); mark
+    notebooks and browser tests."""
     keys = {path: handout_order(path) for path in {item.path for item in items}}
     items.sort(key=lambda item: keys[item.path])  # stable: files of equal weight keep their order
     for item in items:

@@ -153,7 +153,7 @@ def test_nbval_compares_within_tolerance_end_to_end(tmp_path):
         ("print('ignored: 1.0')", "ignored: 2.0\n", None, ["nbval-ignore-output"]),
     ])
     run = subprocess.run([sys.executable, "-m", "pytest", "-c", "pyproject.toml", "--rootdir", str(tmp_path),
-                          "--color=no", "-v", "-n", "0", str(tmp_path / "nb.ipynb")],  # one process: plain -v lines
+                          "--color=no", "-v", str(tmp_path / "nb.ipynb")],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     outcomes = dict(re.findall(r"Cell (\d) (PASSED|FAILED)", run.stdout))
     assert outcomes == {"0": "PASSED", "1": "FAILED", "2": "FAILED", "3": "FAILED", "4": "FAILED", "5": "PASSED"}, run.stdout

@@ -1,4 +1,4 @@
-"""The order in which pytest-xdist hands out test files (tests/conftest.py): the longest first."""
+"""The order in which pytest-xdist hands out test files (tests/conftest.py): the longest notebooks first."""
 
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,19 +14,19 @@ def test_every_notebook_states_the_run_time_the_scheduler_reads():
     assert max(seconds, key=seconds.get).startswith("07_")  # the longest notebook, by its header
 
 
-def test_the_longest_files_come_first_and_each_file_keeps_its_order(tmp_path):
-    quick, browser = tmp_path / "test_quick.py", tmp_path / "test_browser.py"
-    notebook = NOTEBOOKS[0]
+def test_the_longest_notebooks_come_first_and_each_file_keeps_its_order(tmp_path):
+    quick = tmp_path / "test_quick.py"
+    short, long = NOTEBOOKS[0], NOTEBOOKS[7]  # 00 and 07
 
     def item(path, name):
         return SimpleNamespace(path=path, name=name, nodeid=f"{path.name}::{name}", markers=[],
                                add_marker=lambda marker, into=None: None)
 
     reader = next(path for path in NOTEBOOKS if path.name in conftest.READS_ANOTHER)
-    items = [item(quick, "a"), item(reader, "Cell 0"), item(notebook, "Cell 0"), item(quick, "b"), item(browser, "x"),
-             item(notebook, "Cell 1")]
+    items = [item(quick, "a"), item(reader, "Cell 0"), item(short, "Cell 0"), item(quick, "b"), item(long, "Cell 0"),
+             item(short, "Cell 1")]
     conftest.pytest_collection_modifyitems(items)
-    assert [i.nodeid for i in items] == ["test_browser.py::x", f"{notebook.name}::Cell 0", f"{notebook.name}::Cell 1",
+    assert [i.nodeid for i in items] == [f"{long.name}::Cell 0", f"{short.name}::Cell 0", f"{short.name}::Cell 1",
                                          f"{reader.name}::Cell 0", "test_quick.py::a", "test_quick.py::b"]
 
 
