@@ -8,16 +8,17 @@ depends on rounding (a printed 1e-17, an accuracy after training, a point exactl
 then fails here, as it would on another machine or on a GPU. Set ``ATEN_CPU_CAPABILITY`` yourself
 to override (``avx2``, ``avx512``, ...); on a CPU without vector units the two runs coincide.
 
-With pytest-xdist (CI's Colab stage runs ``pytest -n 2 --dist loadfile --no-loadscope-reorder``:
-two test files at a time, in the order below, each notebook's cells in order in one worker), two
-kernels with PyTorch's two threads each share the two cores, so in its workers
-``OMP_WAIT_POLICY=passive`` makes a thread that waits for the other sleep instead of spinning on a
-core the other kernel needs (measured on the 2-core machine: notebooks 04 and 05 side by side took
-353 s spinning, 93 s passive; one after the other, 115 s). The thread count, and so every result,
-stays what it is in a single kernel. :func:`pytest_collection_modifyitems` hands the longest
-notebooks out first, so that none is left running alone at the end. Plain ``pytest`` runs one file at a time:
-the real-browser test fails when a kernel training beside it slows JupyterLab's widgets down
-(measured: "Error displaying widget: model not found" in one of two such runs).
+The README's command runs two test files at a time (pytest-xdist, ``-n 2``; pyproject adds
+``--dist loadfile --no-loadscope-reorder``: whole files, in the order below, each notebook's cells in
+order in one worker). So that two kernels do not fight over the 2-core machine, every kernel runs
+one thread (``OMP_NUM_THREADS=1``: PyTorch, and the BLAS under NumPy and scikit-learn), as the
+stored run did (``nbtools.KERNEL_ENV``). Measured on the 2-core machine, the ten notebooks took
+221 s of wall-clock two at a time with one thread each, 404 s two at a time with PyTorch's two
+threads each (their threads wait for each other, and one is often descheduled), and 387-447 s one
+after another with two threads. :func:`pytest_collection_modifyitems` hands the longest notebooks out first, so
+that none is left running alone at the end. The real-browser test runs apart (``-m browser``): it
+fails when a kernel training beside it slows JupyterLab's widgets down (measured: "Error
+displaying widget: model not found" in one of two such runs).
 
 Markers, for fast feedback: every notebook under nbval and every test that executes notebooks is
 marked ``notebooks``; the real-browser test is marked ``browser``. ``pytest -m "not notebooks and
@@ -30,9 +31,10 @@ from pathlib import Path
 
 import pytest
 
+from lepton_helpers.course.nbtools import KERNEL_ENV
+
 os.environ.setdefault("ATEN_CPU_CAPABILITY", "default")  # before nbval starts any kernel
-if os.environ.get("PYTEST_XDIST_WORKER"):  # two kernels at a time (above)
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+os.environ.setdefault("OMP_NUM_THREADS", KERNEL_ENV["OMP_NUM_THREADS"])  # one thread per kernel (above)
 
 from lepton_helpers.data import load_mnist  # noqa: E402
 

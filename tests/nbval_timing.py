@@ -5,7 +5,7 @@ log states the notebooks' run time on CI's own machine. A plugin rather than a `
 ``tests/conftest.py`` would see only the items under ``tests/``, not the notebooks.
 
 Run one file at a time (plain ``pytest``), the notebooks' times add up, and their sum is what the
-budget bounds. Run two at a time (pytest-xdist, ``-n 2``, as CI's Colab stage does; see
+budget bounds. Run two at a time (pytest-xdist, ``-n 2``, as the README's command and CI do; see
 ``tests/conftest.py``), it bounds the wall-clock time from the first notebook's start to the last
 one's end instead (other tests run beside the notebooks meanwhile).
 """

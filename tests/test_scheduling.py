@@ -33,3 +33,28 @@ def test_the_longest_notebooks_come_first_and_each_file_keeps_its_order(tmp_path
 def test_notebook_05_is_handed_out_after_the_notebook_whose_network_it_loads():
     keys = {path.name[:2]: conftest.handout_order(path) for path in NOTEBOOKS}
     assert keys["04"] < keys["05"] and all(key < keys["05"] for name, key in keys.items() if name != "05")
+
+
+def test_kernels_run_one_thread_as_the_stored_run_did():
+    """A kernel that nbval starts inherits this environment (tests/conftest.py): one thread, as the
+    run that stored the outputs (nbtools.KERNEL_ENV), so two kernels side by side each get a core."""
+    import subprocess
+    import sys
+
+    from lepton_helpers.course.nbtools import KERNEL_ENV
+
+    code = "import torch, numpy; from threadpoolctl import threadpool_info; " \
+           "print(torch.get_num_threads(), max(p['num_threads'] for p in threadpool_info()))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert KERNEL_ENV["OMP_NUM_THREADS"] == "1"
+    assert done.stdout.split() == ["1", "1"], done.stdout  # PyTorch's threads, and the BLAS under NumPy
+
+
+def test_ci_runs_the_readmes_test_command():
+    root = Path(__file__).parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Run every test", 1)[1].split("```bash\n", 1)[1].split("\n```", 1)[0]
+    commands = [command.strip() for command in block.split("&&")]
+    ci_lines = [line.strip() for line in (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert commands == ['pytest -n 2 -m "not browser"', "pytest -m browser"]
+    assert all(command in ci_lines for command in commands), commands

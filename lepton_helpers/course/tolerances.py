@@ -32,7 +32,7 @@ Tolerances come from measurement, not guesses. Usage (from the repository root):
 ``nbval_ignore_reason``, into float drift, wall-clock timing, both, and other causes.
 
 ``measure`` executes copies of a notebook (never the notebook itself) from a fresh kernel on the
-CPU, as ``nbtools run`` does: ``default`` with PyTorch's plain kernels (``ATEN_CPU_CAPABILITY=default``,
+CPU with one thread, as ``nbtools run`` does: ``default`` with PyTorch's plain kernels (``ATEN_CPU_CAPABILITY=default``,
 as the kernels that pytest starts), ``native`` with this machine's own (as the stored run).
 ``--python`` with ``--label`` runs them with another interpreter (a virtualenv with Colab's versions);
 ``--copy`` adds notebooks executed elsewhere (a GPU machine, an earlier ``--keep`` folder, where a
@@ -70,6 +70,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import nbformat
+
+from .nbtools import KERNEL_ENV
 
 TOLERANCE_KEY = "nbval_tolerance"
 IGNORE_TAG, IGNORE_REASON = "nbval-ignore-output", "nbval_ignore_reason"
@@ -208,7 +210,7 @@ TQDM = re.compile(r"[^;,()]*tqdm[^;,()]*", re.IGNORECASE)  # progress-bar timing
 def execute(path: Path, out: Path, capability: str | None, python: str = sys.executable, cwd: Path | None = None) -> Path:
     """Run the notebook at ``path`` into ``out`` on the CPU with the given kernels, in the folder
     ``cwd`` (default: the notebook's own)."""
-    env = dict(os.environ, LEPTON_DEVICE="cpu")
+    env = dict(os.environ, **KERNEL_ENV)  # as nbtools run stores them: CPU, one thread
     env.pop("ATEN_CPU_CAPABILITY", None)
     if capability:
         env["ATEN_CPU_CAPABILITY"] = capability
