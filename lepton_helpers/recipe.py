@@ -252,11 +252,11 @@ def train_recipe(recipe: Recipe, x: torch.Tensor, y: torch.Tensor, *, fill: floa
 
 @dataclass(frozen=True)
 class AblationRow:
-    """One variant of an ablation: its name, which validation digits it gets right, and training seconds."""
+    """One variant of an ablation: its name, which held-out digits it gets right, and training seconds."""
 
     name: str
     correct: torch.Tensor
-    """``True``/``False`` per validation digit, on the CPU: what a paired comparison needs."""
+    """``True``/``False`` per held-out digit, on the CPU: what a paired comparison needs."""
     seconds: float
 
     @property
@@ -266,8 +266,8 @@ class AblationRow:
 
 def ablation(variants: dict[str, Recipe], x: torch.Tensor, y: torch.Tensor, x_val: torch.Tensor,
              y_val: torch.Tensor, *, fill: float = 0.0, seed: int = 0, progress: bool = True) -> list[AblationRow]:
-    """Train every variant with the same seed and data; record which validation digits it gets right
-    and its training seconds."""
+    """Train every variant with the same seed and data; record which held-out digits
+    (``x_val``, ``y_val``) it gets right and its training seconds."""
     rows = []
     for name, recipe in variants.items():
         model, history = train_recipe(recipe, x, y, fill=fill, seed=seed, progress=progress, desc=name)
@@ -276,17 +276,18 @@ def ablation(variants: dict[str, Recipe], x: torch.Tensor, y: torch.Tensor, x_va
     return rows
 
 
-def format_ablation(rows: list[AblationRow]) -> str:
+def format_ablation(rows: list[AblationRow], items: str = "validation items") -> str:
     """The ablation as a text table: each variant against the first row under the course's one rule,
-    paired over the same validation digits (``evaluation.compare_items``). Training seconds
-    (``AblationRow.seconds``) are left out: they are wall-clock, and the table's output is compared."""
-    lines = [f"{'variant':<42} {'val acc':>8} {'vs best (± s.e.)':>17}  verdict"]
+    paired over the same held-out digits (``evaluation.compare_items``), which ``items`` names.
+    Training seconds (``AblationRow.seconds``) are left out: they are wall-clock, and the table's
+    output is compared."""
+    lines = [f"{'variant':<42} {'accuracy':>8} {'vs best (± s.e.)':>17}  verdict"]
     for r in rows:
-        c = compare_items(r.correct, rows[0].correct, items="validation items")
+        c = compare_items(r.correct, rows[0].correct, items=items)
         versus = f"{100 * c.diff:+.2f} ± {100 * c.se:.2f}" if r is not rows[0] else ""
         verdict = c.verdict if r is not rows[0] else ""
         lines.append(f"{r.name:<42} {100 * r.val_acc:>7.2f}% {versus:>17}  {verdict}".rstrip())
-    lines.append(f"(paired over the same {len(rows[0].correct):,} validation digits; one digit = "
+    lines.append(f"(paired over the same {len(rows[0].correct):,} {items}; one digit = "
                  f"{100 / len(rows[0].correct):.2f} points)")
     return "\n".join(lines)
 

@@ -108,7 +108,8 @@ def test_ablation_variants_switch_one_thing_each(small):
     table = format_ablation(rows).splitlines()
     expected = compare_items(rows[1].correct, rows[0].correct)
     assert f"{100 * expected.diff:+.2f} ± {100 * expected.se:.2f}" in table[2] and expected.verdict in table[2]
-    assert f"{len(yv):,} validation digits" in table[-1]
+    assert f"{len(yv):,} validation items" in table[-1]
+    assert f"{len(yv):,} held-out items" in format_ablation(rows, items="held-out items").splitlines()[-1]
     assert table[2].endswith(expected.verdict) and "train s" not in table[0], "no wall-clock column in a compared table"
 
 
