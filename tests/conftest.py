@@ -15,14 +15,14 @@ one thread (``OMP_NUM_THREADS=1``: PyTorch, and the BLAS under NumPy and scikit-
 stored run did (``nbtools.KERNEL_ENV``). Measured on the 2-core machine, the ten notebooks took
 221 s of wall-clock two at a time with one thread each, 404 s two at a time with PyTorch's two
 threads each (their threads wait for each other, and one is often descheduled), and 387-447 s one
-after another with two threads. :func:`pytest_collection_modifyitems` hands the longest notebooks out first, so
-that none is left running alone at the end. The real-browser test runs apart (``-m browser``): it
+after another with two threads. :func:`pytest_collection_modifyitems` hands the longest notebooks
+out first, so that none is left running alone at the end. The real-browser test runs apart (``-m browser``): it
 fails when a kernel training beside it slows JupyterLab's widgets down (measured: "Error
 displaying widget: model not found" in one of two such runs).
 
 Markers, for fast feedback: every notebook under nbval and every test that executes notebooks is
 marked ``notebooks``; the real-browser test is marked ``browser``. ``pytest -m "not notebooks and
-not browser"`` runs the unit tests alone (about a minute); plain ``pytest`` (and CI) runs everything.
+not browser"`` runs the unit tests alone (about a minute); the README's command (and CI) runs everything.
 """
 
 import os
