@@ -1,9 +1,12 @@
 """The order in which pytest-xdist hands out test files (tests/conftest.py): the longest notebooks first."""
 
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import conftest
+from lepton_helpers.course.nbtools import KERNEL_ENV
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -38,11 +41,6 @@ def test_notebook_05_is_handed_out_after_the_notebook_whose_network_it_loads():
 def test_kernels_run_one_thread_as_the_stored_run_did():
     """A kernel that nbval starts inherits this environment (tests/conftest.py): one thread, as the
     run that stored the outputs (nbtools.KERNEL_ENV), so two kernels side by side each get a core."""
-    import subprocess
-    import sys
-
-    from lepton_helpers.course.nbtools import KERNEL_ENV
-
     code = "import torch, numpy; from threadpoolctl import threadpool_info; " \
            "print(torch.get_num_threads(), max(p['num_threads'] for p in threadpool_info()))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -32,8 +32,9 @@ Tolerances come from measurement, not guesses. Usage (from the repository root):
 ``nbval_ignore_reason``, into float drift, wall-clock timing, both, and other causes.
 
 ``measure`` executes copies of a notebook (never the notebook itself) from a fresh kernel on the
-CPU with one thread, as ``nbtools run`` does: ``default`` with PyTorch's plain kernels (``ATEN_CPU_CAPABILITY=default``,
-as the kernels that pytest starts), ``native`` with this machine's own (as the stored run).
+CPU with one thread, as ``nbtools run`` does (``nbtools.KERNEL_ENV``): ``default`` with PyTorch's
+plain kernels (``ATEN_CPU_CAPABILITY=default``, as the kernels that pytest starts), ``native`` with
+this machine's own (as the stored run).
 ``--python`` with ``--label`` runs them with another interpreter (a virtualenv with Colab's versions);
 ``--copy`` adds notebooks executed elsewhere (a GPU machine, an earlier ``--keep`` folder, where a
 copy is named ``NN_name.LABEL.ipynb``). It pairs code cells by id with the stored outputs,
