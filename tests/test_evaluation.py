@@ -4,12 +4,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 from scipy.stats import binomtest
 from sklearn.metrics import f1_score
 
-from lepton_helpers.evaluation import (MARGIN, RULE, accuracy_ci, compare, compare_items, confusion,
+from lepton_helpers.evaluation import (MARGIN, RULE, VERDICTS, accuracy_ci, compare, compare_items, confusion,
                                        expected_calibration_error, fit_temperature, mean_se, nll, per_class_scores,
-                                       plot_reliability, reliability)
+                                       plot_reliability, reliability, t_quantile)
 
 
 def test_wilson_interval_matches_a_worked_example_and_scipy():
@@ -122,16 +123,29 @@ def test_mean_se_is_the_sample_standard_error():
 @pytest.mark.parametrize("a, b, verdict", [
     ([0.971, 0.969, 0.972], [0.960, 0.962, 0.958], "better"),        # 1.1 points, se 0.2: counts
     ([0.960, 0.962, 0.958], [0.971, 0.969, 0.972], "worse"),
-    ([0.971, 0.969, 0.972], [0.970, 0.968, 0.973], "no detectable difference"),  # inside the margin
+    ([0.971, 0.969, 0.972], [0.970, 0.968, 0.973], "equivalent within the margin"),  # interval inside ±m
     ([0.99, 0.93, 0.97], [0.96, 0.95, 0.93], "no detectable difference"),        # over the margin, but noisy
-    ([0.9730, 0.9731, 0.9729], [0.9700, 0.9701, 0.9699], "no detectable difference"),  # 0.3 points: below m
-])
+    ([0.9730, 0.9731, 0.9729], [0.9700, 0.9701, 0.9699], "equivalent within the margin"),  # 0.3 points: below m
+    ([0.975, 0.968, 0.972], [0.962, 0.964, 0.963], "no detectable difference"),  # 1 point, 2.9 s.e.: counted under
+])                                                                                 # 2 s.e., not under t(2) = 4.30
 def test_verdicts_follow_the_rule(a, b, verdict):
     c = compare(a, b, names=("A", "B"))
     assert c.verdict == verdict
-    counts = abs(c.diff) > MARGIN and abs(c.diff) > 2 * c.se
-    assert (verdict != "no detectable difference") == counts
-    assert verdict.split()[0] in str(c) or "no detectable difference" in str(c)
+    counts = abs(c.diff) > MARGIN and abs(c.diff) > stats.t.ppf(0.975, len(a) - 1) * c.se
+    assert (verdict in ("better", "worse")) == counts
+    assert (verdict == "equivalent within the margin") == (c.not_worse and c.not_better and not counts)
+    assert verdict.split()[0] in str(c) or verdict in str(c)
+
+
+def test_the_interval_uses_students_t_for_the_runs_degrees_of_freedom():
+    assert t_quantile(2) == pytest.approx(4.303, abs=1e-3) and t_quantile(4) == pytest.approx(2.776, abs=1e-3)
+    c = compare([0.975, 0.968, 0.972], [0.962, 0.964, 0.963])
+    assert c.dof == 2 and c.half_width == pytest.approx(t_quantile(2) * c.se)
+    assert f"± {100 * c.half_width:.2f}" in str(c)
+    unpaired = compare([0.97, 0.98, 0.96], [0.95, 0.95, 0.96, 0.94], paired=False)
+    assert 2 <= unpaired.dof <= 5   # Welch's degrees of freedom lie between the smaller n - 1 and n_a + n_b - 2
+    with pytest.raises(ValueError, match="degree of freedom"):
+        t_quantile(0)
 
 
 def test_pairing_by_seed_cancels_the_seeds_own_effect():
@@ -143,9 +157,9 @@ def test_pairing_by_seed_cancels_the_seeds_own_effect():
 
 
 def test_not_worse_is_the_robust_part_of_a_tie():
-    assert compare([0.970, 0.971, 0.969], [0.971, 0.970, 0.972]).not_worse
+    assert compare([0.970, 0.971, 0.969], [0.9705, 0.9705, 0.9695]).not_worse
     assert not compare([0.950, 0.951, 0.949], [0.971, 0.970, 0.972]).not_worse
-    assert compare([0.971, 0.970, 0.972], [0.970, 0.971, 0.969]).not_better           # a tie, seen from A
+    assert compare([0.9705, 0.9705, 0.9695], [0.970, 0.971, 0.969]).not_better       # a tie, seen from A
     assert not compare([0.971, 0.970, 0.972], [0.950, 0.951, 0.949]).not_better      # A clearly better
     assert not compare([0.99, 0.93, 0.97], [0.96, 0.95, 0.93]).not_better            # too noisy to rule it out
 
@@ -162,7 +176,8 @@ def test_compare_items_is_a_paired_test_over_test_items():
     truth_a = rng.random(10_000) < 0.97
     better = compare_items(truth_a, truth_a & (rng.random(10_000) < 0.98))  # B loses 2% of A's right answers
     assert better.verdict == "better" and better.paired_on == "test items"
-    assert compare_items(truth_a, truth_a).verdict == "no detectable difference"
+    assert compare_items(truth_a, truth_a).verdict == "equivalent within the margin"
+    assert better.dof == 9_999
     with pytest.raises(ValueError, match="1 \\(right\\) or 0"):
         compare_items([0.5, 1, 0], [1, 1, 0])
 
@@ -184,4 +199,4 @@ def test_compare_items_names_its_items():
 
 
 def test_the_rule_is_stated_in_words():
-    assert "twice its standard error" in RULE and "margin" in RULE
+    assert "Student's t" in RULE and "margin" in RULE and all(v in RULE for v in VERDICTS[2:])
