@@ -1,4 +1,5 @@
 import io
+import json
 import os
 import subprocess
 import sys
@@ -13,18 +14,26 @@ WITHOUT_TORCH = ("import sys, runpy; sys.modules['torch'] = None; "
                  "runpy.run_module('lepton_helpers.course.room', run_name='__main__')")
 
 
+@pytest.fixture
+def reference_speed(monkeypatch):
+    """This machine as fast as the reference, whatever else runs beside the test (no timed test)."""
+    record = json.loads(room.SPEED_RECORD.read_text(encoding="utf-8"))
+    monkeypatch.setattr(room, "speed_workload", lambda: record["workload_seconds"])
+
+
 def run_without_torch(encoding: str) -> subprocess.CompletedProcess:
     """``python -m lepton_helpers.course.room`` in a fresh interpreter where ``import torch`` fails."""
     return subprocess.run([sys.executable, "-c", WITHOUT_TORCH], capture_output=True, timeout=300,
                           env={**os.environ, "PYTHONIOENCODING": encoding})
 
 
-def test_room_check_passes_here_and_names_what_is_missing(tmp_path, monkeypatch, capsys):
+def test_room_check_passes_here_and_names_what_is_missing(tmp_path, monkeypatch, capsys, reference_speed):
     assert room_check() is True
     out = capsys.readouterr().out
     assert "✅ data: MNIST-10k verified" in out and "✅ compute" in out and "slider" in out
     assert out.startswith(f"Lepton Notebooks helpers {room.lepton_helpers.__version__}")
     assert out.rstrip().endswith("\nREADY") and "prefetch" not in out
+    assert "(1.0x): an estimate of" in out
     monkeypatch.setenv("LEPTON_DATA_DIR", str(tmp_path))  # a folder without the bundled data
     assert room_check() is False
     out = capsys.readouterr().out
@@ -88,7 +97,7 @@ def test_a_console_without_emoji_gets_plain_marks():
     assert room.marks_for(io.TextIOWrapper(io.BytesIO(), encoding="utf-8")) == room.EMOJI
 
 
-def test_main_runs_the_check(capsys):
+def test_main_runs_the_check(capsys, reference_speed):
     room.main([])  # READY here: no exit status 1
     assert capsys.readouterr().out.rstrip().endswith("READY")
 
@@ -116,7 +125,7 @@ def test_speed_estimate_scales_the_reference_run_times():
     assert fast and "(2.0x)" in line and "3.0 min per notebook" in line and "4.0 min for the longest (07)" in line
     assert "limit 5 min" in line
     slow, line = room.speed_estimate(1.0, {**record, "notebook_seconds": {"07": 180}})
-    assert not slow and "6.0 min for the longest (07)" in line
+    assert not slow and "6.0 min for the longest (07)" in line and "Google Colab" in line
 
 
 def test_speed_workload_leaves_the_callers_generator_and_threads():

@@ -193,10 +193,12 @@ def speed_estimate(seconds: float, record: dict) -> tuple[bool, str]:
     mean = ratio * sum(runs.values()) / len(runs) / 60
     longest = max(runs, key=runs.get)
     worst = ratio * runs[longest] / 60
-    return worst <= MAX_MINUTES_PER_NOTEBOOK, (
+    fast = worst <= MAX_MINUTES_PER_NOTEBOOK
+    return fast, (
         f"a fixed training workload took {seconds:.2f} s here and {record['workload_seconds']:.2f} s on the machine "
         f"that measured the notebooks' run times ({ratio:.1f}x): an estimate of {mean:.1f} min per notebook, "
-        f"{worst:.1f} min for the longest ({longest}); limit {MAX_MINUTES_PER_NOTEBOOK:g} min")
+        f"{worst:.1f} min for the longest ({longest}); limit {MAX_MINUTES_PER_NOTEBOOK:g} min"
+        + ("" if fast else f"; close other programs and run the check again, or {COLAB}"))
 
 
 def total_ram_gb() -> float | None:
@@ -279,6 +281,19 @@ def _in_a_notebook() -> bool:
     return shell is not None and "IPKernelApp" in shell.config
 
 
+def _widget_check(mark: dict[str, str], can_draw: bool) -> str:
+    """Show a slider when a notebook can draw one; the line that says what to look for, or why not checked."""
+    if not can_draw:
+        return (f"{mark['skip']} widgets: not checked here: sliders can only be checked in a notebook "
+                "(run `from lepton_helpers.course.room import room_check; room_check()` in JupyterLab or Colab)")
+    from IPython.display import display
+    from ipywidgets import IntSlider
+
+    display(IntSlider(value=5, max=10, description="widgets"))
+    return (f"{mark['point']} This must be a slider you can drag. Text such as IntSlider(...) or 'Error displaying "
+            "widget' means the widget frontend is missing: see the README's Troubleshooting.")
+
+
 def room_check(stream=None) -> bool:
     """Is this machine ready for the workshop? One line per check, then READY or NOT READY.
 
@@ -301,8 +316,8 @@ def room_check(stream=None) -> bool:
          f"{platform.system()} {platform.machine()}")
     verdict("platform", *this_platform())
     missing = import_problems()
-    verdict("packages", not missing, "all import" if not missing else
-            "; ".join(missing.values()) + ". Install them: `pip install -r requirements-student.txt` (README, Quick start)")
+    verdict("packages", not missing, "all import" if not missing else "; ".join(missing.values())
+            + ". Install them: `pip install -r requirements-student.txt` (README, Quick start)")
     problems = version_problems()
     verdict("versions", not problems, "all within pyproject.toml's ranges" if not problems else
             f"{len(problems)} outside the supported ranges:\n   " + "\n   ".join(problems))
@@ -313,16 +328,7 @@ def room_check(stream=None) -> bool:
         verdict(what, *(check() if not without else (None, f"not checked: needs {' and '.join(without)}")))
     verdict("memory", *_check_ram())
     verdict("disk", *_check_disk(Path.cwd()))
-    if _in_a_notebook() and "ipywidgets" not in missing:
-        from IPython.display import display
-        from ipywidgets import IntSlider
-
-        display(IntSlider(value=5, max=10, description="widgets"))
-        line(f"{mark['point']} This must be a slider you can drag. Text such as IntSlider(...) or 'Error displaying "
-             "widget' means the widget frontend is missing: see the README's Troubleshooting.")
-    else:
-        line(f"{mark['skip']} widgets: not checked here: sliders can only be checked in a notebook "
-             "(run `from lepton_helpers.course.room import room_check; room_check()` in JupyterLab or Colab)")
+    line(_widget_check(mark, can_draw=_in_a_notebook() and "ipywidgets" not in missing))
     line("READY" if not failed else f"NOT READY: fix {', '.join(failed)} (the lines marked {mark['fail']} above)")
     return not failed
 
