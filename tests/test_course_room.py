@@ -97,6 +97,15 @@ def test_a_console_without_emoji_gets_plain_marks():
     assert room.marks_for(io.TextIOWrapper(io.BytesIO(), encoding="utf-8")) == room.EMOJI
 
 
+def test_a_detail_the_console_cannot_print_does_not_crash_the_check(monkeypatch, reference_speed):
+    monkeypatch.setattr(room, "version_problems", lambda: ["numpy 1.0 is outside >=2 → run ✓"])
+    console = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    assert room.room_check(console) is False
+    console.seek(0)
+    out = console.read()
+    assert "[X] versions: 1 outside" in out and "numpy 1.0 is outside >=2 ? run ?" in out
+
+
 def test_main_runs_the_check(capsys, reference_speed):
     room.main([])  # READY here: no exit status 1
     assert capsys.readouterr().out.rstrip().endswith("READY")

@@ -305,6 +305,9 @@ def room_check(stream=None) -> bool:
     failed = []
 
     def line(text: str) -> None:
+        if mark is PLAIN:  # any other character the console cannot print (θ, →) becomes "?"
+            encoding = getattr(stream, "encoding", None) or "ascii"
+            text = text.encode(encoding, "replace").decode(encoding)
         print(text, file=stream, flush=True)
 
     def verdict(what: str, passed: bool | None, detail: str) -> None:
