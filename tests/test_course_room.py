@@ -71,6 +71,14 @@ def test_versions_are_compared_with_the_ranges():
     assert any(p.startswith("tqdm is not installed") for p in problems)
 
 
+def test_a_missing_package_is_reported_once(capsys, monkeypatch, reference_speed):
+    monkeypatch.setattr(room, "import_problems", lambda: {"tqdm": "tqdm cannot be imported (ModuleNotFoundError)"})
+    monkeypatch.setattr(room, "version_problems", lambda: ["tqdm is not installed: run ...", "numpy 1.0 is outside"])
+    assert room_check() is False
+    out = capsys.readouterr().out
+    assert out.count("tqdm") == 1 and "❌ versions: 1 outside the supported ranges:\n   numpy 1.0" in out
+
+
 def test_outside_a_notebook_the_widget_check_does_not_pretend(capsys, monkeypatch):
     monkeypatch.setattr(room, "version_problems", lambda: ["numpy 1.0 is outside >=2: run ..."])
     assert room_check() is False
@@ -85,6 +93,7 @@ def test_without_torch_a_cross_not_a_traceback():
     assert done.returncode == 1 and "Traceback" not in out + err, err[-2000:]
     assert "❌ packages: torch cannot be imported" in out
     assert "⬜ compute: not checked: needs torch" in out
+    assert "✅ versions: the installed ones within" in out
     assert out.rstrip().splitlines()[-1].startswith("NOT READY: fix packages")
 
 

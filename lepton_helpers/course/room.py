@@ -321,8 +321,8 @@ def room_check(stream=None) -> bool:
     missing = import_problems()
     verdict("packages", not missing, "all import" if not missing else "; ".join(missing.values())
             + ". Install them: `pip install -r requirements-student.txt` (README, Quick start)")
-    problems = version_problems()
-    verdict("versions", not problems, "all within pyproject.toml's ranges" if not problems else
+    problems = [p for p in version_problems() if p.split(" ")[0] not in missing]  # each package said once
+    verdict("versions", not problems, "the installed ones within pyproject.toml's ranges" if not problems else
             f"{len(problems)} outside the supported ranges:\n   " + "\n   ".join(problems))
     needs_torch: list[tuple[str, Callable[[], tuple]]] = [("data", _check_data), ("compute", _check_compute),
                                                            ("speed", _check_speed)]
