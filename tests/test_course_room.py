@@ -159,3 +159,28 @@ def test_memory_and_disk_are_checked_against_stated_thresholds(tmp_path, monkeyp
     monkeypatch.setattr(room, "total_ram_gb", lambda: 2.0)
     ok, line = room._check_ram()
     assert ok is False and "2.0 GB in all (at least 4 GB" in line
+
+
+def test_record_speed_stores_the_workload_beside_the_notebooks_run_times(tmp_path, monkeypatch):
+    for name, seconds in (("00_start_here.ipynb", 12.1), ("07_evaluation.ipynb", 88.1), ("notes.ipynb", 5)):
+        (tmp_path / name).write_text(json.dumps({"cells": [], "metadata": {"lepton": {"cpu_seconds": seconds}}}))
+    monkeypatch.setattr(room, "SPEED_RECORD", tmp_path / "room_speed.json")
+    monkeypatch.setattr(room, "speed_workload", lambda: 0.25)
+    room.record_speed(tmp_path)
+    record = json.loads((tmp_path / "room_speed.json").read_text())
+    assert record["notebook_seconds"] == {"00": 12.1, "07": 88.1} and record["workload_seconds"] == 0.25
+    assert record["command"] == "python -m lepton_helpers.course.room --record" and record["threads"] == 1
+    with pytest.raises(FileNotFoundError, match="nbtools run"):
+        room.record_speed(tmp_path / "elsewhere")
+
+
+def test_the_committed_reference_holds_the_notebooks_current_run_times():
+    """The speed estimate scales these run times: they must be the ones the notebooks store."""
+    from lepton_helpers.course import nbtools
+
+    record = json.loads(room.SPEED_RECORD.read_text(encoding="utf-8"))
+    stored = {p.name[:2]: json.loads(p.read_text(encoding="utf-8"))["metadata"]["lepton"]["cpu_seconds"]
+              for p in nbtools.notebook_paths()}
+    assert record["notebook_seconds"] == stored, \
+        "after `nbtools run`, on the same machine: python -m lepton_helpers.course.room --record"
+    assert record["workload_seconds"] > 0
