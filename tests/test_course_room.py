@@ -137,6 +137,11 @@ def test_platform_route_sends_unsupported_machines_to_colab(machine, supported, 
     assert ("Colab" in route) is (not supported)
 
 
+def test_in_colab_the_route_is_colab(monkeypatch):
+    monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
+    assert room.this_platform() == (True, "Google Colab: the notebooks' setup cell installs the helpers")
+
+
 def test_speed_estimate_scales_the_reference_run_times():
     record = {"workload_seconds": 0.5, "notebook_seconds": {"00": 60, "07": 120}}
     fast, line = room.speed_estimate(1.0, record)  # this machine is half as fast

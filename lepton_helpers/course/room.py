@@ -24,7 +24,6 @@ import shutil
 import sys
 import time
 import tomllib
-from collections.abc import Callable
 from datetime import date
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, metadata, requires, version
@@ -79,7 +78,9 @@ def platform_route(system: str, machine: str, mac_release: str = "", python: tup
 
 
 def this_platform() -> tuple[bool, str]:
-    """:func:`platform_route` for the machine this runs on."""
+    """:func:`platform_route` for the machine this runs on (in Colab: Colab, which the setup cell installs)."""
+    if "google.colab" in sys.modules:
+        return True, "Google Colab: the notebooks' setup cell installs the helpers"
     return platform_route(platform.system(), platform.machine(), platform.mac_ver()[0], sys.version_info[:2])
 
 
@@ -324,10 +325,8 @@ def room_check(stream=None) -> bool:
     problems = [p for p in version_problems() if p.split(" ")[0] not in missing]  # each package said once
     verdict("versions", not problems, "the installed ones within pyproject.toml's ranges" if not problems else
             f"{len(problems)} outside the supported ranges:\n   " + "\n   ".join(problems))
-    needs_torch: list[tuple[str, Callable[[], tuple]]] = [("data", _check_data), ("compute", _check_compute),
-                                                           ("speed", _check_speed)]
     without = [name for name in ("torch", "numpy") if name in missing]
-    for what, check in needs_torch:
+    for what, check in (("data", _check_data), ("compute", _check_compute), ("speed", _check_speed)):
         verdict(what, *(check() if not without else (None, f"not checked: needs {' and '.join(without)}")))
     verdict("memory", *_check_ram())
     verdict("disk", *_check_disk(Path.cwd()))
