@@ -76,7 +76,7 @@ def test_sync_asks_colab_for_a_gpu_runtime_on_gpu_notebooks_only():
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("# Setup: in Google Colab, old")]
         nbtools.sync_notebook(nb, name, table="")
-        assert nb.cells[1].source == project.colab_setup_source() and nb.cells[1].metadata["jupyter"]["source_hidden"]
+        assert nb.cells[1].source == project.colab_setup_source(name) and nb.cells[1].metadata["jupyter"]["source_hidden"]
         gpu = name in project.GPU_NOTEBOOKS
         assert (nb.metadata.get("accelerator") == "GPU") == gpu
         assert (nb.metadata.get("colab", {}).get("gpuType") == nbtools.COLAB_GPU_TYPE) == gpu

@@ -36,15 +36,21 @@ EXPECTED = {"no network": "no network", "unknown ref": "has no branch or tag",
 class FakeColab:
     """``subprocess.run`` for the setup cell: git and pip as a test wants them; records each command."""
 
-    def __init__(self, monkeypatch, folder: Path, clone_error: str | None = None, pip_error: str | None = None):
+    def __init__(self, monkeypatch, folder: Path, clone_error: str | None = None, pip_error: str | None = None,
+                 hangs: str | None = None):
         self.monkeypatch, self.folder = monkeypatch, folder
-        self.clone_error, self.pip_error = clone_error, pip_error
+        self.clone_error, self.pip_error, self.hangs = clone_error, pip_error, hangs
         self.commands: list[list[str]] = []
 
     def __call__(self, command, **kwargs):
         command = [str(part) for part in command]
         self.commands.append(command)
         assert kwargs.get("capture_output") and kwargs["env"]["GIT_TERMINAL_PROMPT"] == "0"
+        assert 0 < kwargs["timeout"] <= 600, "every step has a timeout"
+        if self.hangs and self.hangs in command:  # the step runs past its timeout
+            if self.hangs == "clone":
+                self.folder.mkdir(parents=True, exist_ok=True)
+            raise subprocess.TimeoutExpired(command, kwargs["timeout"])
         if command[:3] == ["git", "-C", str(self.folder)]:  # rev-parse: is there a working clone?
             return self._done(command, 0 if (self.folder / ".git").is_dir() else 128, "fatal: not a git repository")
         if command[:2] == ["git", "clone"]:
@@ -80,10 +86,10 @@ def colab(monkeypatch, tmp_path):
     monkeypatch.delenv("LEPTON_DATA_DIR")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
 
-    def run_setup(**fake) -> FakeColab:
+    def run_setup(notebook="03_forward_backward.ipynb", **fake) -> FakeColab:
         fake_run = FakeColab(monkeypatch, folder, **fake)
         monkeypatch.setattr(subprocess, "run", fake_run)
-        source = project.colab_setup_source().replace(COLAB_CLONE_DIR, str(folder))
+        source = project.colab_setup_source(notebook).replace(COLAB_CLONE_DIR, str(folder))
         exec(compile(source, "setup cell", "exec"), {})
         return fake_run
 
@@ -97,7 +103,7 @@ def test_badge_points_at_the_pinned_notebook():
 
 
 def test_setup_cell_installs_the_pinned_ref():
-    source = project.colab_setup_source()
+    source = project.colab_setup_source("03_forward_backward.ipynb")
     assert f'ref="{project.PINNED_REF}"' in source and f'repo="{project.REPO_URL}"' in source
     assert source.startswith("# @title "), "a Colab form: Colab shows the title and folds the code"
 
@@ -121,14 +127,21 @@ def test_setup_cell_clones_installs_and_reports_the_runtime(colab, capsys):
     assert clone[clone.index("--branch") + 1] == project.PINNED_REF and project.REPO_URL in clone
     assert os.environ["LEPTON_DATA_DIR"] == f"{colab.folder}/data"
     out = capsys.readouterr().out
-    assert "Runtime: CPU" in out and "Runtime > Change runtime type" in out and "Save a copy in Drive" in out
+    assert "Runtime: CPU. This notebook needs no GPU." in out and "Save a copy in Drive" in out
+    assert "GPU runtime" not in out and "T4" not in out and "run this cell again first" in out
 
 
-def test_setup_cell_names_the_gpu(colab, monkeypatch, capsys):
+def test_only_gpu_notebooks_suggest_a_gpu(colab, monkeypatch, capsys):
+    (gpu_notebook,) = project.GPU_NOTEBOOKS
+    colab(gpu_notebook)
+    assert "Runtime: CPU. This notebook compares the CPU with a GPU: Runtime > Change runtime type > T4 GPU" \
+        in capsys.readouterr().out
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Tesla T4")
+    colab(gpu_notebook)
+    assert "Runtime: GPU (Tesla T4), as this notebook asks." in capsys.readouterr().out
     colab()
-    assert "Runtime: GPU (Tesla T4)" in capsys.readouterr().out
+    assert "Runtime: GPU (Tesla T4). This notebook needs no GPU." in capsys.readouterr().out
 
 
 def test_setup_cell_tests_the_import_not_the_folder(colab, monkeypatch):
@@ -151,15 +164,38 @@ def test_clone_failure_says_why_in_one_line(colab, failure):
         colab(clone_error=GIT_ERRORS[failure])
     assert not isinstance(raised.value, subprocess.CalledProcessError)
     shown = raised.value._render_traceback_()  # what IPython shows instead of a traceback
-    assert len(shown) == 1 and "\n" not in shown[0] and shown[0].startswith("Setup failed: ")
+    assert "\n" not in "".join(shown) and shown[0].startswith("Setup failed: ")
     assert EXPECTED[failure] in shown[0]
+    assert [line.strip() for line in shown[1:]] == GIT_ERRORS[failure].splitlines(), "then git's own lines, in full"
     assert not colab.folder.exists(), "a failed clone leaves no folder that a re-run would trust"
 
 
-def test_failed_install_says_why_and_starts_afresh_next_time(colab):
+def test_failed_install_keeps_the_clone_and_installs_again_next_time(colab):
     with pytest.raises(Exception) as raised:
         colab(pip_error="ERROR: Could not build wheels for lepton-helpers")
+    line, *details = raised.value._render_traceback_()
+    assert "pip could not install the helpers (ERROR: Could not build wheels for lepton-helpers). Run this cell again" \
+        in line
+    assert [d.strip() for d in details] == ["WARNING: something harmless", "ERROR: Could not build wheels for lepton-helpers"]
+    assert (colab.folder / ".git").is_dir(), "the good clone is kept"
+    assert colab().verbs() == ["rev-parse", "pip"], "the next run installs it again, without cloning"
+
+
+@pytest.mark.parametrize("step, says", [("clone", "git clone timed out after 180 s"),
+                                        ("install", "pip install timed out after 600 s")])
+def test_a_step_that_hangs_stops_at_its_timeout_and_says_which(colab, step, says):
+    with pytest.raises(Exception) as raised:
+        colab(hangs=step)
     (line,) = raised.value._render_traceback_()
-    assert "pip could not install the helpers (ERROR: Could not build wheels for lepton-helpers)" in line
-    assert not colab.folder.exists()
-    assert colab().verbs() == ["rev-parse", "clone", "pip"]
+    assert says in line and "run this cell again" in line.lower()
+    assert colab.folder.exists() is (step == "install"), "a hung clone is removed, a good clone kept"
+
+
+def test_licence_line_names_both_licences_and_mnist():
+    line = project.licence_line()
+    assert line.startswith(project.LICENCE_PREFIX) and "\n" not in line
+    assert f"[CC BY-SA 4.0]({project.REPO_URL}/blob/{project.PINNED_REF}/LICENSE-CONTENT)" in line
+    assert f"[MIT]({project.REPO_URL}/blob/{project.PINNED_REF}/LICENSE)" in line
+    assert "Yann LeCun, Corinna Cortes and Christopher J.C. Burges, CC BY-SA 3.0" in line
+    for name in ("LICENSE", "LICENSE-CONTENT"):
+        assert (Path(lepton_helpers.__file__).parents[1] / name).is_file()

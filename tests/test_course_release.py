@@ -13,7 +13,7 @@ import pytest
 from lepton_helpers.course import nbtools
 from lepton_helpers.course.release import ReleaseError, release
 
-COPIED = ("lepton_helpers", "notebooks", "README.md", "pyproject.toml")
+COPIED = ("lepton_helpers", "notebooks", "README.md", "pyproject.toml", "CITATION.cff")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -64,6 +64,7 @@ def test_release_pins_every_badge_and_setup_cell_to_the_new_tag(repo, released):
     assert 'PINNED_REF = "v0.2.0"' in shown(repo, "v0.2.0", "lepton_helpers/course/project.py")
     assert 'version = "0.2.0"' in shown(repo, "v0.2.0", "pyproject.toml")
     assert '__version__ = "0.2.0"' in shown(repo, "v0.2.0", "lepton_helpers/__init__.py")
+    assert '\nversion: "0.2.0"\n' in shown(repo, "v0.2.0", "CITATION.cff")
     notebooks = sorted(p.name for p in (repo / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert notebooks
     for name in notebooks:

@@ -61,7 +61,7 @@ def test_header(nb_path):
 
 def test_setup_cell_is_the_projects(nb_path):
     sources = [c.source for c in code_cells(load(nb_path))]
-    assert sources[0] == colab_setup_source(), "the first code cell must be the Colab setup cell (nbtools sync)"
+    assert sources[0] == colab_setup_source(nb_path.name), "the first code cell must be the Colab setup cell (nbtools sync)"
 
 
 def test_exercises_and_summary(nb_path):

@@ -7,13 +7,13 @@ command                                            what it does
 =================================================  ==========================================================
 ``python -m lepton_helpers.course.nbtools``         run notebooks in place and record their run times; sync the
                                                    badges, setup cells and README tables
-``python -m lepton_helpers.course.classroom``       student copies of the notebooks; ``room_check()``
+``python -m lepton_helpers.course.classroom``       student copies of the notebooks
+``python -m lepton_helpers.course.room``            the room check: is this machine ready? (READY / NOT READY)
 ``python -m lepton_helpers.course.prefetch``        fetch and verify downloads for offline rooms
 ``python -m lepton_helpers.course.benchmark``       training speed
 ``python -m lepton_helpers.course.recipe``          the best recipe: per-seed test accuracy, recorded
 ``python -m lepton_helpers.course.tolerances``      measure how far notebook numbers move; nbval tolerances
 ``python -m lepton_helpers.course.progress``        who finished which exercise, from saved notebooks
-``python -m lepton_helpers.course.release``         tag a release and point badges and setup cells at it
 ``python -m lepton_helpers.course.release``         pin Colab badges and setup cells to a new tag; commit, tag
 ``python -m lepton_helpers.course.prose``           list the numbers in the notebooks' prose that no output
                                                    prints (the rule ``tests/test_prose_numbers.py`` applies)

@@ -170,7 +170,7 @@ def sync_notebook(nb, name: str, table: str) -> None:
     head.source = "\n".join(lines)
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.source.startswith(SETUP_PREFIXES):
-            cell.source = colab_setup_source()
+            cell.source = colab_setup_source(name)
             cell.metadata.setdefault("jupyter", {})["source_hidden"] = True  # JupyterLab folds it, as Colab does
         if cell.cell_type == "markdown":
             cell.source = _replace_table(cell.source, table, link_prefix="")

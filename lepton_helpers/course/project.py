@@ -25,6 +25,12 @@ so that a notebook always gets the helpers it was written for."""
 GPU_NOTEBOOKS = ("08_efficient_computing.ipynb",)
 """Notebooks that ask Colab for a GPU runtime (their timings compare the CPU with a GPU)."""
 
+CLONE_TIMEOUT_S, INSTALL_TIMEOUT_S = 180, 600
+"""How long the setup cell lets ``git clone`` and ``pip install`` run before it stops and says which step hung."""
+
+LICENCE_PREFIX = "**Licence:**"
+"""The start of each notebook's licence and attribution line (:func:`licence_line`)."""
+
 SETUP_TITLE = "# @title Setup: in Google Colab, install the helper package and the data (nothing happens elsewhere)"
 """First line of the setup cell: a Colab form title, so Colab shows this line and folds the code."""
 
@@ -39,17 +45,39 @@ def colab_badge(notebook: str) -> str:
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)})"
 
 
-def colab_setup_source() -> str:
-    """Source of the setup cell that opens every notebook.
+def licence_line() -> str:
+    """The licence and attribution line for a notebook's header (CC BY-SA asks for it on each copy)."""
+    blob = f"{REPO_URL}/blob/{PINNED_REF}"
+    return (f"{LICENCE_PREFIX} text and figures [CC BY-SA 4.0]({blob}/LICENSE-CONTENT), code [MIT]({blob}/LICENSE), "
+            f"by the Lepton Notebooks contributors ([{GITHUB_SLUG}]({REPO_URL})). MNIST digits: Yann LeCun, "
+            "Corinna Cortes and Christopher J.C. Burges, CC BY-SA 3.0.")
+
+
+def _runtime_lines(notebook: str) -> str:
+    """The setup cell's report of the runtime: only a notebook in :data:`GPU_NOTEBOOKS` suggests a GPU."""
+    if notebook in GPU_NOTEBOOKS:
+        return '''        if torch.cuda.is_available():
+            print(f"Runtime: GPU ({torch.cuda.get_device_name(0)}), as this notebook asks.")
+        else:
+            print("Runtime: CPU. This notebook compares the CPU with a GPU: Runtime > Change runtime type > "
+                  "T4 GPU, then run all cells again (it also runs on the CPU).")'''
+    return '''        device = f"GPU ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "CPU"
+        print(f"Runtime: {device}. This notebook needs no GPU.")'''
+
+
+def colab_setup_source(notebook: str = "") -> str:
+    """Source of the setup cell that opens ``notebook`` (every notebook has one).
 
     In Colab it makes sure ``lepton_helpers`` imports and the bundled data is there; it tests the
-    import, not the folder, so a clone whose install failed is repaired on the next run (the clone
-    is installed again, or made again when it is broken). ``pip install`` keeps Colab's own torch and
+    import, not the folder, so a clone whose install failed is installed again on the next run (a
+    good clone is kept; a broken one is made again). ``pip install`` keeps Colab's own torch and
     ipywidgets: the package's requirements are ranges that Colab already satisfies (CI checks it).
-    A failure stops the notebook with one line that says why and what to do, not a
-    ``CalledProcessError``. It then prints the runtime it found (CPU or which GPU) and how to switch.
-    Anywhere else it prints nothing and changes nothing. It cannot import ``lepton_helpers`` before
-    installing it, so it is plain Python (``tests/test_course_project.py`` runs it against a fake Colab).
+    Clone and install each have a timeout. A failure stops the notebook with one line that says
+    which step failed, why and to run the cell again, then the tool's own last lines; not a
+    ``CalledProcessError``. It then prints the runtime it found; only :data:`GPU_NOTEBOOKS` suggest
+    a GPU. Anywhere else it prints nothing and changes nothing. It cannot import ``lepton_helpers``
+    before installing it, so it is plain Python (``tests/test_course_project.py`` runs it against a
+    fake Colab).
     """
     return f'''{SETUP_TITLE}
 import sys
@@ -58,13 +86,18 @@ if "google.colab" in sys.modules:
         import importlib, os, shutil, subprocess
 
         class SetupFailed(Exception):
-            def _render_traceback_(self):  # IPython shows this one line instead of a traceback
-                return [f"Setup failed: {{self}}"]
+            def _render_traceback_(self):  # IPython shows these lines instead of a traceback
+                summary, *details = self.args
+                return [f"Setup failed: {{summary}}", *(f"    {{line}}" for line in details)]
 
-        def run(*command):  # (ok, last line of the error)
-            done = subprocess.run(command, capture_output=True, text=True, env={{**os.environ, "GIT_TERMINAL_PROMPT": "0"}})
+        def run(step, seconds, *command):  # (ok, summary of the error, the tool's last lines)
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=seconds,
+                                      env={{**os.environ, "GIT_TERMINAL_PROMPT": "0"}})
+            except subprocess.TimeoutExpired:
+                return False, f"{{step}} timed out after {{seconds}} s (a slow or lost network)", []
             lines = (done.stderr or done.stdout or "").strip().splitlines()
-            return done.returncode == 0, lines[-1] if lines else f"exit status {{done.returncode}}"
+            return done.returncode == 0, lines[-1] if lines else f"exit status {{done.returncode}}", lines[-12:]
 
         def importable():
             importlib.invalidate_caches()
@@ -74,36 +107,33 @@ if "google.colab" in sys.modules:
                 return False
             return True
 
+        again = "Run this cell again"
         if not (importable() and os.path.isdir(f"{{folder}}/data")):
-            if not (run("git", "-C", folder, "rev-parse", "--verify", "HEAD")[0] and os.path.isdir(f"{{folder}}/data")):
+            if not (run("git", 60, "git", "-C", folder, "rev-parse", "--verify", "HEAD")[0] and os.path.isdir(f"{{folder}}/data")):
                 shutil.rmtree(folder, ignore_errors=True)
-                ok, error = run("git", "clone", "--quiet", "--depth", "1", "--branch", ref, repo, folder)
+                ok, error, lines = run("git clone", {CLONE_TIMEOUT_S}, "git", "clone", "--quiet", "--depth", "1", "--branch", ref, repo, folder)
                 if not ok:
-                    shutil.rmtree(folder, ignore_errors=True)
+                    shutil.rmtree(folder, ignore_errors=True)  # a partial clone is never trusted
                     lowered = error.lower()
                     if any(sign in lowered for sign in ("resolve host", "failed to connect", "unreachable", "timed out")):
                         raise SetupFailed(f"no network: cannot reach {{repo}} ({{error}}). Check the connection "
-                                          "(Runtime > Disconnect and delete runtime helps), then run this cell again.")
+                                          f"(Runtime > Disconnect and delete runtime helps), then {{again.lower()}}.", *lines)
                     if "remote branch" in lowered or "not found in upstream" in lowered:
                         raise SetupFailed(f"{{repo}} has no branch or tag {{ref!r}}. Open the notebook from the "
-                                          "badge in the repository's README, which names an existing version.")
+                                          "badge in the repository's README, which names an existing version.", *lines)
                     if "repository" in lowered and "not found" in lowered or "username" in lowered:
                         raise SetupFailed(f"no public repository at {{repo}}. Open the notebook from the "
-                                          "badge in the repository's README.")
-                    raise SetupFailed(f"git clone of {{repo}} at {{ref!r}} failed: {{error}}")
-            ok, error = run(sys.executable, "-m", "pip", "install", "--quiet", folder)
-            if not (ok and importable()):
-                shutil.rmtree(folder, ignore_errors=True)  # the next run starts from a fresh clone
-                raise SetupFailed(f"pip could not install the helpers ({{error}}). Run this cell again; if that "
-                                  "fails too, Runtime > Disconnect and delete runtime, then run all cells.")
+                                          "badge in the repository's README.", *lines)
+                    raise SetupFailed(f"git clone of {{repo}} at {{ref!r}} failed: {{error}}. {{again}}.", *lines)
+            ok, error, lines = run("pip install", {INSTALL_TIMEOUT_S}, sys.executable, "-m", "pip", "install", "--quiet", folder)
+            if not (ok and importable()):  # the clone is kept: the next run installs it again
+                raise SetupFailed(f"pip could not install the helpers ({{error}}). {{again}}; if that fails too, "
+                                  "Runtime > Disconnect and delete runtime, then run all cells.", *lines)
         os.environ.setdefault("LEPTON_DATA_DIR", f"{{folder}}/data")
         import torch
-        if torch.cuda.is_available():
-            print(f"Runtime: GPU ({{torch.cuda.get_device_name(0)}}). To switch: Runtime > Change runtime type.")
-        else:
-            print("Runtime: CPU (every notebook runs on it). For a GPU: Runtime > Change runtime type > "
-                  "T4 GPU, then run all cells again.")
-        print("Your changes live in this runtime only: File > Save a copy in Drive keeps them.")
+{_runtime_lines(notebook)}
+        print("Your changes live in this runtime only: File > Save a copy in Drive keeps them. After a runtime "
+              "reset, run this cell again first.")
 
     _lepton_setup()
     del _lepton_setup'''

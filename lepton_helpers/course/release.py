@@ -6,7 +6,7 @@ Usage (from the repository root, on a clean work tree)::
     git push origin HEAD v0.2.0        # then the badges work: Colab opens the tag, the setup cell clones it
 
 It writes the tag into :data:`lepton_helpers.course.project.PINNED_REF` (and its version, without the
-``v``, into ``pyproject.toml`` and ``lepton_helpers/__init__.py``), rewrites the badges and setup cells
+``v``, into ``pyproject.toml``, ``lepton_helpers/__init__.py`` and ``CITATION.cff``), rewrites the badges and setup cells
 of every notebook with ``nbtools sync``, commits those files, and creates an annotated tag on that
 commit. So the tagged notebooks point at their own tag, and a student who opens a badge gets the
 helpers that notebook was written for. Nothing is pushed. It refuses a tag that exists, a name that
@@ -25,9 +25,11 @@ from pathlib import Path
 from . import nbtools, project
 
 TAG = re.compile(r"v(\d+\.\d+\.\d+)")
-# (file, the line's name): the lines the release rewrites, ``name = "value"`` at the start of a line
+# (file, the line's name): the lines the release rewrites, ``name = "value"`` (``name: "value"`` in
+# YAML) at the start of a line
 PINNED_LINE = ("lepton_helpers/course/project.py", "PINNED_REF")
-VERSION_LINES = (("pyproject.toml", "version"), ("lepton_helpers/__init__.py", "__version__"))
+VERSION_LINES = (("pyproject.toml", "version"), ("lepton_helpers/__init__.py", "__version__"),
+                 ("CITATION.cff", "version"))
 
 
 class ReleaseError(RuntimeError):
@@ -42,13 +44,14 @@ def _git(root: Path, *args: str) -> str:
 
 
 def _set(root: Path, line: tuple[str, str], value: str) -> None:
-    """Rewrite the line ``name = "..."`` of a file to ``name = "value"``."""
+    """Rewrite the line ``name = "..."`` of a file to ``name = "value"`` (``name: "..."`` in a ``.cff`` file)."""
     path, name = root / line[0], line[1]
-    pattern = re.compile(rf'^{re.escape(name)} = ".*"$', re.MULTILINE)
-    text = path.read_text()
+    assign = ": " if path.suffix == ".cff" else " = "
+    pattern = re.compile(rf'^{re.escape(name)}{assign}".*"$', re.MULTILINE)
+    text = path.read_text(encoding="utf-8")
     if not pattern.search(text):
-        raise ReleaseError(f'{path} has no line {name} = "..." to rewrite')
-    path.write_text(pattern.sub(f'{name} = "{value}"', text, count=1))
+        raise ReleaseError(f'{path} has no line {name}{assign}"..." to rewrite')
+    path.write_text(pattern.sub(f'{name}{assign}"{value}"', text, count=1), encoding="utf-8")
 
 
 def release(tag: str) -> str:
