@@ -198,33 +198,30 @@ class SliderPicture:
     def _on_change(self, _change: dict) -> None:
         self.redraw()
         for handles in self._shown:
-            for handle, (data, metadata) in zip(handles, self._outputs()):
-                handle.update(data, metadata=metadata, raw=True)
+            for handle, data in zip(handles, self._outputs()):
+                handle.update(data, raw=True)
 
     def redraw(self) -> None:
         raise NotImplementedError
 
     @staticmethod
     def png(figure: Figure) -> bytes:
-        """What ``figure``'s canvas shows now, as PNG bytes (fast zlib level: this is sent, not stored)."""
+        """What ``figure``'s canvas shows now, as PNG bytes (fast zlib level: it is sent on every move)."""
         buffer = io.BytesIO()
         PIL.Image.fromarray(np.asarray(figure.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
-    def _outputs(self) -> list[tuple[dict, dict]]:
-        """The readout and the picture as plain outputs ``(data, metadata)``; the picture's size is given,
-        so a front end keeps its place while the next one loads."""
-        width, height = (int.from_bytes(self.picture[i:i + 4], "big") for i in (16, 20))  # PNG's IHDR chunk
-        picture = {"image/png": base64.b64encode(self.picture).decode("ascii"), "text/plain": self.readout}
-        return [({"text/plain": self.readout}, {}), (picture, {"image/png": {"width": width, "height": height}})]
+    def _outputs(self) -> list[dict]:
+        """The readout and the picture as plain outputs (MIME bundles)."""
+        return [{"text/plain": self.readout},
+                {"image/png": base64.b64encode(self.picture).decode("ascii"), "text/plain": self.readout}]
 
     def _ipython_display_(self) -> None:
         """Show the sliders (a widget view, with a text line for readers without widgets), then the
         readout and the picture as plain outputs that the sliders update."""
         display({WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.box.model_id},
                  "text/plain": SLIDERS_TEXT}, raw=True)
-        self._shown.append(tuple(display(data, metadata=metadata, raw=True, display_id=True)
-                                 for data, metadata in self._outputs()))
+        self._shown.append(tuple(display(data, raw=True, display_id=True) for data in self._outputs()))
 
 
 SLIDERS_TEXT = "(sliders: they move the picture below in a running notebook)"

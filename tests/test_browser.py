@@ -12,7 +12,8 @@ What it proves, on the stack self-learners use (JupyterLab 4, ipywidgets 8):
   explorer's readout and picture are still shown. A widget view whose model is gone is never drawn
   from its other representations (JupyterLab shows "Error displaying widget: model not found"), so
   the explorer's sliders, the one widget left in the saved notebook, show that line: one per
-  explorer, nothing else;
+  explorer, nothing else. With Settings > Save Widget State Automatically on, the sliders come back
+  too, as they were left;
 * every notebook, opened with its stored outputs and a live kernel, renders every cell and figure
   without a JavaScript error and without a widget placeholder ("Error displaying widget").
 
@@ -59,10 +60,15 @@ EXPLORER_NOTEBOOK = "02_lepton_activation.ipynb"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 WIDGET_PLACEHOLDER = "Error displaying widget"
+WIDGET_MANAGER = "@jupyter-widgets/jupyterlab-manager:plugin"
 SHA256_OF_IMAGE = """async img => {
     const bytes = await (await fetch(img.src)).arrayBuffer();
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
     return Array.from(digest, b => b.toString(16).padStart(2, "0")).join("");
+}"""
+RECORD_HEIGHTS = """area => {  // every height the explorer's outputs take from now on (a jump: the page moves)
+    area.heights = [area.getBoundingClientRect().height];
+    new ResizeObserver(() => area.heights.push(area.getBoundingClientRect().height)).observe(area);
 }"""
 RUN_ALL_TIMEOUT_MS = 900_000  # notebook 02 trains 3 seeds x 4 activations (about a minute alone, longer under
 # the plain CPU kernels that conftest.py sets); CI shares two cores with the kernel and the browser
@@ -74,13 +80,12 @@ class JupyterLab:
 
     def __init__(self, root: Path, home: Path):
         self.root, self.token, self.port = root, secrets.token_hex(16), _free_port()
-        settings = home / "settings" / "@jupyterlab" / "apputils-extension"
-        settings.mkdir(parents=True)
-        (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+        self.settings = home / "settings"
+        self.set("@jupyterlab/apputils-extension:notification", fetchNews="false")
         command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                    f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
                    f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
-                   f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
+                   f"--LabApp.user_settings_dir={self.settings}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
                    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI often run as root
             command.append("--allow-root")
@@ -91,6 +96,12 @@ class JupyterLab:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                             start_new_session=True)
         self._wait_until_up(timeout=120)
+
+    def set(self, plugin: str, **values) -> None:
+        """Write a plugin's user settings; a page opened afterwards reads them."""
+        folder, name = plugin.split(":")
+        (self.settings / folder).mkdir(parents=True, exist_ok=True)
+        (self.settings / folder / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
 
     def url(self, path: str = "") -> str:
         return f"http://127.0.0.1:{self.port}/{path}"
@@ -235,7 +246,7 @@ def slider(explorer, description: str):
 
 def readout_values(cell) -> dict[str, float]:
     """k, θ and the slope k/4 as the explorer's readout (a plain output of its cell) shows them."""
-    text = " ".join(cell.locator(".jp-OutputArea-output").all_inner_texts())
+    text = " ".join(cell.locator(".jp-OutputArea-output").all_text_contents())
     found = {name: re.search(pattern, text) for name, pattern in
              (("k", r"\bk = (-?[\d.]+) "), ("θ", r"θ = (-?[\d.]+) "), ("slope", r"k/4 = (-?[\d.]+)"))}
     assert all(found.values()), f"the readout does not show k, θ and k/4: {text!r}"
@@ -301,10 +312,13 @@ def progress_lines(texts: list[str]) -> list[str]:
     return [line for text in texts for line in text.splitlines() if re.search(r"\d+%\|", line)]
 
 
-@pytest.mark.parametrize("name", ["small", EXPLORER_NOTEBOOK])
-def test_run_save_and_reopen_keeps_progress_and_the_explorers_picture(page, js_errors, lab, capsys, request, name):
+@pytest.mark.parametrize(("name", "save_state"), [("small", False), ("small", True), (EXPLORER_NOTEBOOK, False)],
+                         ids=["small", "small-widget-state-saved", EXPLORER_NOTEBOOK])
+def test_run_save_and_reopen_keeps_progress_and_the_explorers_picture(page, js_errors, lab, capsys, request, name,
+                                                                       save_state):
     name = request.getfixturevalue("small_notebook") if name == "small" else name
     start = time.monotonic()
+    lab.set(WIDGET_MANAGER, saveState=save_state)  # Settings > Save Widget State Automatically: off by default
     open_notebook(page, lab, name)
     menu(page, "Run", "runmenu:run-all")
     page.locator(".lepton-explorer").wait_for(timeout=RUN_ALL_TIMEOUT_MS)
@@ -317,8 +331,11 @@ def test_run_save_and_reopen_keeps_progress_and_the_explorers_picture(page, js_e
     first = readout_values(cell)
     shots = [screenshot(page, f"{Path(name).stem}_explorer_before", cell)]
 
+    cell.locator(".jp-OutputArea").evaluate(RECORD_HEIGHTS)
     k = move(cell, "k", "ArrowRight", 2)
     theta = move(cell, "θ", "ArrowLeft", 3)
+    heights = cell.locator(".jp-OutputArea").evaluate("area => area.heights")
+    assert len(set(heights)) == 1, f"the outputs jumped while the picture was replaced: heights {heights}"
     shown = readout_values(cell)
     if first["k"] == 1:  # the stops after 1 are 1.5 and 2: the text's k = 2, whose slope k/4 is 0.5
         assert k == 2 and shown["slope"] == 0.5
@@ -331,14 +348,15 @@ def test_run_save_and_reopen_keeps_progress_and_the_explorers_picture(page, js_e
     assert not errors, f"a cell failed in the browser: {errors[0].ename}: {errors[0].evalue}"
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "not every cell ran"
     assert not js_errors, "\n".join(js_errors)
-    live = page.locator(".jp-OutputArea-output").all_inner_texts()
+    live = page.locator(".jp-OutputArea-output").all_text_contents()
     assert WIDGET_PLACEHOLDER not in " ".join(live)
-    assert widget_views(saved) == 1 and "widgets" not in saved.metadata, "only the sliders are a widget; no state"
+    assert widget_views(saved) == 1, "only the explorer's sliders are saved as a widget view"
+    assert ("widgets" in saved.metadata) == save_state, "widget state is saved only when the setting asks for it"
     saved_texts = [o.get("data", {}).get("text/plain", "") for c in code for o in c.outputs]
     bars = progress_lines(saved_texts)
     assert bars and not any(re.search(r"(?<![\d.])0%\|", line) for line in bars), f"unfinished bars saved: {bars}"
 
-    # The next day: a fresh kernel, the saved notebook, JupyterLab's default settings.
+    # The next day: a fresh kernel, the saved notebook.
     lab.shut_down_kernels()
     open_notebook(page, lab, name)
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
@@ -346,14 +364,17 @@ def test_run_save_and_reopen_keeps_progress_and_the_explorers_picture(page, js_e
     assert readout_values(cell) == pytest.approx(shown), "the readout as it was left"
     assert picture(cell).evaluate("img => img.complete && img.naturalWidth > 0"), "the picture as it was left"
     sliders = cell.locator(".jp-OutputArea-output").first
-    sync_api.expect(sliders).to_contain_text(WIDGET_PLACEHOLDER)  # "Loading widget..." until the widgets are restored
-    reopened = page.locator(".jp-OutputArea-output").all_inner_texts()
+    if save_state:  # the sliders come back from the saved state, as they were left
+        sync_api.expect(slider(cell.locator(".lepton-explorer"), "k").locator(".widget-readout")).to_have_text(f"{k:g}")
+    else:  # "Loading widget..." until the widgets are restored, then the placeholder
+        sync_api.expect(sliders).to_contain_text(WIDGET_PLACEHOLDER)
+    reopened = page.locator(".jp-OutputArea-output").all_text_contents()
     assert progress_lines(reopened) == bars, "every progress bar reads as its final text line"
     placeholders = [text for text in reopened if WIDGET_PLACEHOLDER in text or "Loading widget" in text]
-    assert len(placeholders) == 1, f"only the explorer's sliders need a kernel: {reopened}"
+    assert len(placeholders) == (0 if save_state else 1), f"only the explorer's sliders need a kernel: {reopened}"
     unexpected = [error for error in js_errors if "widget model not found" not in error]  # the sliders' own log line
     assert not unexpected, "\n".join(unexpected)
-    shots.append(screenshot(page, f"{Path(name).stem}_reopened"))
+    shots.append(screenshot(page, f"{Path(name).stem}_reopened{'_with_widget_state' if save_state else ''}"))
 
     with capsys.disabled():
         print(f"\n{name} in the browser: {time.monotonic() - start:.0f} s; screenshots: "
