@@ -49,6 +49,15 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 """The MIME type of a live widget in a notebook's outputs."""
 
 
+def widget_view(widget: widgets.Widget, text: str) -> dict:
+    """The output that shows ``widget`` (``text`` where widgets cannot run), to display with ``raw=True``.
+
+    Displayed this way, with a ``display_id``, on ipywidgets 7.7 (Colab) as on 8: ``display(widget,
+    display_id=...)`` on 7 lets the widget display itself and drops the id.
+    """
+    return {WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}, "text/plain": text}
+
+
 # ---------------------------------------------------------------- figures
 def show_digits(images: torch.Tensor, labels: Sequence | None = None, predicted: Sequence | None = None,
                 ncols: int = 10, size: float = 1.0, title: str | None = None) -> plt.Figure:
@@ -148,7 +157,7 @@ class tqdm(auto_tqdm):  # noqa: N801 (named as tqdm names its bars: a drop-in fo
             kwargs["display"] = False  # displayed below, with a handle that close() replaces
         super().__init__(*args, **kwargs)
         if widget and not self.disable and self.delay <= 0:
-            self._line = display(self.container, display_id=True)
+            self._line = display(widget_view(self.container, str(self)), raw=True, display_id=True)
             self.displayed = True
 
     def close(self) -> None:
@@ -219,8 +228,7 @@ class SliderPicture:
     def _ipython_display_(self) -> None:
         """Show the sliders (a widget view, with a text line for readers without widgets), then the
         readout and the picture as plain outputs that the sliders update."""
-        display({WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.box.model_id},
-                 "text/plain": SLIDERS_TEXT}, raw=True)
+        display(widget_view(self.box, SLIDERS_TEXT), raw=True)
         self._shown.append(tuple(display(data, raw=True, display_id=True) for data in self._outputs()))
 
 
