@@ -33,10 +33,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import PIL.Image
 import torch
+from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from IPython.display import display
 from tqdm.auto import tqdm as auto_tqdm
 from tqdm.notebook import tqdm_notebook
 
