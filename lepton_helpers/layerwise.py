@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from .env import check_count, seeded
 from .models import MLP
+from .pictures import tqdm
 from .training import History, TensorBatches, evaluate, fit, train_epoch
 
 

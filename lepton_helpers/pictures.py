@@ -1,18 +1,21 @@
-"""Pictures: digit grids, training curves, and the slider explorers (with a kernel) and their static twins.
+"""Pictures: digit grids, training curves, progress bars, and the slider explorers with their static twins.
 
-The explorers draw with Matplotlib's Agg renderer into PNG bytes and swap them into an
-``ipywidgets.Image``: no ``Output`` widget and no ``plt.show`` in the callback. That is why they
-do not flicker (the browser replaces one image by the next, nothing is cleared first), why they
-are fast (one figure is kept; axes, labels and legends are rendered once and cached, and a move
-redraws only the curves over that background), and why they behave the same on ipywidgets 7.7
-(Colab) and 8.x (JupyterLab 4, VS Code), whose ``Output`` widgets differ. :class:`SliderPicture`
-holds that plumbing; :class:`ActivationExplorer` (notebook 02, k and θ) and :class:`SweepExplorer`
-(notebook 06, a precomputed learning rate x momentum grid) build on it.
+A widget lives in the kernel that made it: a notebook saved with a widget's view but not its state
+(JupyterLab's default) reopens with "Error displaying widget: model not found" in its place, and
+no front end falls back to another representation. So everything worth keeping is a plain output:
 
-Readers without a kernel (GitHub, nbviewer, an HTML export) cannot run a widget, so an explorer
-displays as a bundle: the live widget view, and beside it its current picture (PNG) and readout
-(one line of text). A front end with a kernel shows the widget; ``python -m
-lepton_helpers.course.nbtools run`` stores the last picture and readout and drops the view.
+* :class:`tqdm` is ``tqdm.auto``'s bar whose notebook widget turns into its final text line
+  ("ReLU: 100%|██████████| 5/5 [00:03<00:00]") when the bar closes;
+* an explorer (:class:`SliderPicture`) displays its sliders as a widget and, under them, its readout
+  (one line of text) and picture (a PNG) as plain outputs, which every slider move replaces in place
+  (display handles: JupyterLab, Notebook, VS Code and Colab all update them). Saved and reopened, the
+  readout and picture remain; only the sliders need a kernel again.
+
+The explorers draw with Matplotlib's Agg renderer into PNG bytes: no ``Output`` widget and no
+``plt.show`` in the callback, so they behave the same on ipywidgets 7.7 (Colab) and 8.x. One figure
+is kept; axes, labels and legends are rendered once and cached, and a move redraws only the curves
+over that background. :class:`ActivationExplorer` (notebook 02, k and θ) and :class:`SweepExplorer`
+(notebook 06, a precomputed learning rate x momentum grid) build on :class:`SliderPicture`.
 """
 
 from __future__ import annotations
@@ -23,22 +26,36 @@ import io
 import math
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import PIL.Image
 import torch
+from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from tqdm.auto import tqdm as auto_tqdm
+from tqdm.notebook import tqdm_notebook
 
 from .activation import lepton, lepton_derivative
-from .env import in_colab
-from .training import History
+
+if TYPE_CHECKING:  # training imports this module (for its progress bar)
+    from .training import History
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 """The MIME type of a live widget in a notebook's outputs."""
+
+
+def widget_view(widget: widgets.Widget, text: str) -> dict:
+    """The output that shows ``widget`` (``text`` where widgets cannot run), to display with ``raw=True``.
+
+    Displayed this way, with a ``display_id``, on ipywidgets 7.7 (Colab) as on 8: ``display(widget,
+    display_id=...)`` on 7 lets the widget display itself and drops the id.
+    """
+    return {WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}, "text/plain": text}
 
 
 # ---------------------------------------------------------------- figures
@@ -92,12 +109,12 @@ def plot_histories(histories: Mapping[str, History | Sequence[History]], title: 
     if loss not in ("train", "val"):
         raise ValueError(f"loss must be 'train' or 'val', got {loss!r}")
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
+    histories = {name: list(runs) if isinstance(runs, Sequence) else [runs] for name, runs in histories.items()}
     for i, (name, runs) in enumerate(histories.items()):
-        runs = [runs] if isinstance(runs, History) else list(runs)
         _band(ax_loss, [h.train_loss if loss == "train" else h.val_loss for h in runs], 1, name, line_style(i))
         if all(h.val_acc for h in runs):
             _band(ax_acc, [h.val_acc for h in runs], 100, name, line_style(i))
-    seeds = max((len([runs] if isinstance(runs, History) else runs) for runs in histories.values()), default=1)
+    seeds = max((len(runs) for runs in histories.values()), default=1)
     ax_loss.set(xlabel="epoch", ylabel=f"{'training' if loss == 'train' else 'validation'} loss", yscale="log")
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)")
     for ax in (ax_loss, ax_acc):
@@ -124,6 +141,33 @@ def _band(ax, curves: Sequence[Sequence[float]], scale: float, name: str, style:
         ax.fill_between(epochs, mean - se, mean + se, color=style["color"], alpha=0.2)
 
 
+# ---------------------------------------------------------------- progress bars
+class tqdm(auto_tqdm):  # noqa: N801 (named as tqdm names its bars: a drop-in for tqdm.auto.tqdm)
+    """``tqdm.auto``'s progress bar, whose notebook widget becomes its final text line when it closes.
+
+    A finished loop (or ``close()``) replaces the widget by a plain output such as
+    "ReLU: 100%|██████████| 5/5 [00:03<00:00, 1.52it/s]" (nothing when ``leave=False``), which a saved
+    notebook keeps; the widget's model is closed. Outside a notebook it is ``tqdm.auto``'s text bar.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._line = None
+        widget = issubclass(auto_tqdm, tqdm_notebook) and kwargs.get("display", True)
+        if widget:
+            kwargs["display"] = False  # displayed below, with a handle that close() replaces
+        super().__init__(*args, **kwargs)
+        if widget and not self.disable and self.delay <= 0:
+            self._line = display(widget_view(self.container, str(self)), raw=True, display_id=True)
+            self.displayed = True
+
+    def close(self) -> None:
+        super().close()
+        if self._line is not None:
+            self._line.update({"text/plain": str(self) if self.leave else ""}, raw=True)
+            self.container.close()
+            self._line = None
+
+
 # ---------------------------------------------------------------- the Lepton explorer
 X_RANGE = (-6.0, 6.0)
 """The x interval every picture shows."""
@@ -134,76 +178,98 @@ def _grid(points: int = 1201) -> torch.Tensor:
     return torch.linspace(*X_RANGE, points, dtype=torch.float64)
 
 
-def _tangent(k: float, theta: float) -> tuple[list[float], list[float]]:
-    """The tangent at the steepest point (theta, 1/2), slope k/4, between f = 0 and f = 1."""
-    half_width = 2.0 / k
+def _tangent(slope: float, theta: float) -> tuple[list[float], list[float]]:
+    """The tangent at the steepest point (theta, 1/2) with the given slope, between f = 0 and f = 1."""
+    half_width = 0.5 / slope
     return [theta - half_width, theta + half_width], [0.0, 1.0]
 
 
 class SliderPicture:
-    """Base of the collection's explorers: sliders, a readout line, and a picture that :meth:`redraw`
-    renders into PNG bytes in an ``ipywidgets.Image`` on every slider move.
+    """Base of the collection's explorers: sliders (one widget), then a readout line and a picture.
 
-    Subclasses create their sliders, call :meth:`_assemble` with them, and implement :meth:`redraw`.
-    Display one by making it the last expression of a cell (or ``display(explorer)``).
+    The readout (:attr:`readout`, plain text) and the picture (:attr:`picture`, PNG bytes) are shown
+    as plain outputs that every slider move replaces in place, so a saved notebook keeps them.
+    Subclasses create their sliders, call :meth:`_assemble` with them, and implement :meth:`redraw`,
+    which sets :attr:`readout` and :attr:`picture`. Display one by making it the last expression of
+    a cell (or ``display(explorer)``).
     """
 
+    readout: str
+    picture: bytes
+
     def _assemble(self, *sliders: widgets.Widget) -> None:
-        """Lay out the sliders over the readout and the image (``self.box``), and redraw on every move."""
-        self.readout = widgets.HTML()
-        self.image = widgets.Image(format="png")
-        self.box = widgets.VBox([widgets.HBox(list(sliders)), self.readout, self.image])
+        """Lay out the sliders in a row (``self.box``) and redraw and show again on every move."""
+        self.box = widgets.HBox(list(sliders))
+        self._shown: list[tuple] = []  # (readout, picture) display handles, one pair per display
         for slider in sliders:
             slider.observe(self._on_change, names="value")
 
     def _on_change(self, _change: dict) -> None:
         self.redraw()
+        for handles in self._shown:
+            for handle, data in zip(handles, self._outputs()):
+                handle.update(data, raw=True)
 
     def redraw(self) -> None:
         raise NotImplementedError
 
     @staticmethod
     def png(figure: Figure) -> bytes:
-        """What ``figure``'s canvas shows now, as PNG bytes (fast zlib level: this is sent, not stored)."""
+        """What ``figure``'s canvas shows now, as PNG bytes (fast zlib level: it is sent on every move)."""
         buffer = io.BytesIO()
         PIL.Image.fromarray(np.asarray(figure.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
-    def text(self) -> str:
-        """The readout as one line of plain text."""
-        return plain_text(self.readout.value)
+    def _outputs(self) -> list[dict]:
+        """The readout and the picture as plain outputs (MIME bundles)."""
+        return [{"text/plain": self.readout},
+                {"image/png": base64.b64encode(self.picture).decode("ascii"), "text/plain": self.readout}]
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """The live widget, with the current picture and readout beside it for readers without a kernel.
+    def _ipython_display_(self) -> None:
+        """Show the sliders (a widget view, with a text line for readers without widgets), then the
+        readout and the picture as plain outputs that the sliders update."""
+        display(widget_view(self.box, SLIDERS_TEXT), raw=True)
+        self._shown.append(tuple(display(data, raw=True, display_id=True) for data in self._outputs()))
 
-        JupyterLab, VS Code and Colab render the widget view whenever they hold a kernel; nbconvert,
-        GitHub and nbviewer show the PNG (once ``nbtools run`` has dropped the view). In Colab the
-        PNG is left out: nothing there reads it, and a front end should never choose it over the widget.
-        """
-        bundle = {WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.box.model_id},
-                  "text/plain": self.text()}
-        if not in_colab():
-            bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
-        return bundle
+
+SLIDERS_TEXT = "(sliders: they move the picture below in a running notebook)"
+"""What an explorer's sliders show where widgets cannot run (an HTML export, GitHub)."""
 
 
 def plain_text(markup: str) -> str:
-    """A widget's HTML (a readout, a progress bar's label) as plain text: tags dropped, entities and
-    the wide spaces that widgets use for padding turned into plain characters and spaces."""
+    """A widget's HTML (a progress bar's label) as plain text: tags dropped, entities and the wide
+    spaces that widgets use for padding turned into plain characters and spaces."""
     text = html.unescape(re.sub(r"<[^>]*>", "", markup))
     return text.replace("\xa0", " ").replace("\u2007", " ")
+
+
+K_STOPS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 25.0, 50.0)
+"""The values the k slider stops at: about evenly spaced on a log scale, with 0.25, 0.5, 1, 2, 4 and 8
+among them, so that the text's examples (k = 2 gives the slope 0.5, k = 4 the slope 1) are set exactly."""
+
+
+def k_stops(k_max: float) -> tuple[float, ...]:
+    """The stops of a k slider that ends at ``k_max``: :data:`K_STOPS` up to ``k_max``."""
+    if not (math.isfinite(k_max) and k_max >= 1):
+        raise ValueError(f"k_max must be a finite number >= 1, got {k_max!r}")
+    return tuple(k for k in K_STOPS if k <= k_max)
+
+
+def activation_readout(k: float, theta: float, slope: float) -> str:
+    """The explorer's readout line: k, θ and the slope at x = θ, each as short as it is exact."""
+    return f"k = {k:g}  ·  θ = {theta:g}  ·  slope at x = θ: f'(θ) = k/4 = {slope:g}"
 
 
 class ActivationExplorer(SliderPicture):
     """Sliders for k and theta; f and f' side by side, redrawn on every slider move.
 
     Attributes:
-        k_slider: a ``FloatLogSlider`` (description "k", 0.1 to ``k_max``): logarithmic, so the range
-            that matters (0.1-5) takes most of its length and k = 1 (exponent 0) is a stop of the drag.
-        theta_slider: a ``FloatSlider`` (description "θ").
-        image: the ``Image`` widget that shows the figure as PNG bytes.
-        readout: an ``HTML`` widget with the current k, θ and the maximum slope k/4.
-        box: the container (CSS class ``lepton-explorer``) that the notebook displays.
+        k_slider: a ``SelectionSlider`` (description "k") over :func:`k_stops`: an arrow key moves one
+            stop, and every stop is a short number (k = 4 is one; the slope k/4 reads 1).
+        theta_slider: a ``FloatSlider`` (description "θ", step 0.1).
+        picture: the figure as PNG bytes; readout: the line with k, θ and the slope f'(θ) = k/4, both
+            computed from the values the curves are drawn with.
+        box: the sliders' container (CSS class ``lepton-explorer``).
         figure: the Matplotlib figure, kept and updated in place.
 
     Display it by making it the last expression of a cell (or ``display(explorer)``).
@@ -211,27 +277,25 @@ class ActivationExplorer(SliderPicture):
 
     def __init__(self, k: float = 1.0, theta: float = 0.0, *, k_max: float = 50.0, theta_max: float = 4.0,
                  dpi: int = 80):
-        if not (math.isfinite(k_max) and k_max >= 1):
-            raise ValueError(f"k_max must be a finite number >= 1, got {k_max!r}")
+        stops = k_stops(k_max)
         if not (math.isfinite(theta_max) and theta_max > 0):
             raise ValueError(f"theta_max must be a finite number > 0, got {theta_max!r}")
-        if not (0.1 <= k <= k_max and -theta_max <= theta <= theta_max):
-            raise ValueError(f"the start values must lie on the sliders: 0.1 <= k <= {k_max:g} and "
-                             f"|theta| <= {theta_max:g}, got k={k!r}, theta={theta!r}")
+        if k not in stops or not -theta_max <= theta <= theta_max:
+            raise ValueError(f"the start values must lie on the sliders: k one of {', '.join(f'{s:g}' for s in stops)} "
+                             f"and |theta| <= {theta_max:g}, got k={k!r}, theta={theta!r}")
         style = {"description_width": "1.5em"}
-        self.k_slider = widgets.FloatLogSlider(value=k, base=10, min=-1, max=math.log10(k_max), step=0.01,
-                                               description="k", readout_format=".2f", continuous_update=True,
-                                               style=style)
+        self.k_slider = widgets.SelectionSlider(options=[(f"{s:g}", s) for s in stops], value=k, description="k",
+                                                continuous_update=True, style=style)
         self.theta_slider = widgets.FloatSlider(value=theta, min=-theta_max, max=theta_max, step=0.1,
                                                 description="θ", readout_format=".1f", continuous_update=True,
                                                 style=style)
         self._assemble(self.k_slider, self.theta_slider)
         self.box.add_class("lepton-explorer")
         self.x = _grid()
-        self._build_figure(dpi)
+        self._build_figure(dpi, k_max=stops[-1])
         self.redraw()
 
-    def _build_figure(self, dpi: int) -> None:
+    def _build_figure(self, dpi: int, k_max: float) -> None:
         """Create the figure once: axes, legends and the reference sigmoid (the static background),
         and the curves and markers that :meth:`redraw` moves (animated: drawn over the background)."""
         self.figure = Figure(figsize=(9, 3.8), dpi=dpi)
@@ -252,7 +316,6 @@ class ActivationExplorer(SliderPicture):
         self.ax_f.set(xlim=X_RANGE, ylim=(-0.05, 1.05), xlabel="x", title="f(x) = 1 / (1 + exp(-k(x - θ)))")
         # One fixed logarithmic axis for every k: the peak k/4 climbs steadily as k grows (a linear axis
         # that rescales with k made the drawn peak jump down, as if it halved).
-        k_max = 10 ** self.k_slider.max
         self.ax_df.set(xlim=X_RANGE, yscale="log", ylim=(1e-3, 2 * k_max / 4), xlabel="x",
                        title="derivative f'(x) (log scale)")
         for ax in (self.ax_f, self.ax_df):  # legends below the panels: no curve or label can cover them
@@ -276,20 +339,19 @@ class ActivationExplorer(SliderPicture):
         is encoded once: a few milliseconds instead of a full Matplotlib redraw.
         """
         k, theta = float(self.k_slider.value), float(self.theta_slider.value)
-        peak = k / 4
+        slope = float(lepton_derivative(torch.tensor(theta, dtype=torch.float64), k, theta))  # = k/4
         self.f_line.set_data(self.x.numpy(), lepton(self.x, k, theta).numpy())
         self.df_line.set_data(self.x.numpy(), lepton_derivative(self.x, k, theta).numpy())
-        self.tangent_line.set_data(*_tangent(k, theta))
+        self.tangent_line.set_data(*_tangent(slope, theta))
         self.f_peak.set_data([theta], [0.5])
-        self.df_peak.set_data([theta], [peak])
-        self.peak_label.xy = (theta, peak)
-        self.peak_label.set_text(f"k/4 = {peak:.3g}")
+        self.df_peak.set_data([theta], [slope])
+        self.peak_label.xy = (theta, slope)
+        self.peak_label.set_text(f"k/4 = {slope:g}")
         self._restore_background()
         for artist in self._moving:
             self.figure.draw_artist(artist)
-        self.image.value = self.png(self.figure)
-        self.readout.value = (f"<b>k</b> = {k:.2f} &nbsp;·&nbsp; <b>θ</b> = {theta:.2f} &nbsp;·&nbsp; "
-                              f"max slope k/4 = {peak:.3f} (at x = θ)")
+        self.picture = self.png(self.figure)
+        self.readout = activation_readout(k, theta, slope)
 
 
 def plot_lepton_family(ks: tuple[float, ...] = (0.5, 1, 2, 5, 50), thetas: tuple[float, ...] = (-2, 0, 2),
@@ -325,14 +387,13 @@ class SweepExplorer(SliderPicture):
     """Sliders over a grid of finished training runs, keyed ``(learning rate, momentum)``.
 
     The figure shows the selected run's validation accuracy per epoch over all the others (grey)
-    and the grid's final accuracies as a heat map with the selection framed. It is drawn with
-    Matplotlib's Agg renderer into PNG bytes in an ``ipywidgets.Image`` (no ``Output`` widget), each
-    picture once and then cached, so the view works the same on ipywidgets 7.7 (Colab) and 8.
+    and the grid's final accuracies as a heat map with the selection framed. Each picture is
+    rendered once and then cached.
 
     Attributes:
         lr_slider, momentum_slider: ``SelectionSlider`` widgets over the grid's values.
-        image: the ``Image`` widget; readout: an ``HTML`` line with the selected run's numbers.
-        box: the widgets' container (display the explorer itself: the last expression of a cell).
+        picture: the PNG bytes shown; readout: a line with the selected run's numbers.
+        box: the sliders' container (display the explorer itself: the last expression of a cell).
     """
 
     def __init__(self, runs: Mapping[tuple[float, float], History], lrs: Sequence[float],
@@ -357,10 +418,10 @@ class SweepExplorer(SliderPicture):
         key = (self.lr_slider.value, self.momentum_slider.value)
         if key not in self._pngs:
             self._pngs[key] = self.render(*key)
-        self.image.value = self._pngs[key]
+        self.picture = self._pngs[key]
         acc = self.runs[key].val_acc
-        self.readout.value = (f"<b>lr</b> = {key[0]:g} &nbsp;·&nbsp; <b>momentum</b> = {key[1]:g} &nbsp;·&nbsp; "
-                              f"validation accuracy after {len(acc)} epochs: {100 * acc[-1]:.1f}%")
+        self.readout = (f"lr = {key[0]:g}  ·  momentum = {key[1]:g}  ·  "
+                        f"validation accuracy after {len(acc)} epochs: {100 * acc[-1]:.1f}%")
 
     def render(self, lr: float, momentum: float) -> bytes:
         """The picture for one grid point, as PNG bytes."""

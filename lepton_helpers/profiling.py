@@ -26,10 +26,10 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from .env import check_count, seeded
 from .models import MLP
+from .pictures import tqdm
 from .training import History, TensorBatches, dataloader, train_epoch
 
 

@@ -22,10 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
-from tqdm.auto import tqdm
 
 from .activation import Lepton
 from .env import check_count, seeded
+from .pictures import tqdm
 
 
 class TensorBatches:

@@ -14,7 +14,7 @@ import pytest
 from nbval.plugin import get_sanitize_patterns
 
 from lepton_helpers.course import nbtools, project
-from lepton_helpers.pictures import ActivationExplorer
+from lepton_helpers.pictures import SLIDERS_TEXT, ActivationExplorer
 
 TQDM_STATE = {  # a finished tqdm.notebook bar as nbclient stores it: label, progress, counts (HTML, wide spaces)
     "bar": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_left", "IPY_MODEL_progress", "IPY_MODEL_right"]}},
@@ -98,11 +98,12 @@ def test_run_stores_the_last_frame_of_every_widget(tmp_path, monkeypatch):
     stored = nbformat.read(path, as_version=4)
     bar, shown, moved = (cell.outputs for cell in stored.cells)
     assert [o.data["text/plain"].split(" [")[0] for o in bar] == ["steps: 100%|██████████| 3/3"]
-    (picture,) = shown
-    assert picture.data["text/plain"] == "k = 8.00  ·  θ = 0.00  ·  max slope k/4 = 2.000 (at x = θ)"
+    sliders, readout, picture = shown  # the sliders' view becomes their text; readout and picture were updated
+    assert sliders.data == {"text/plain": SLIDERS_TEXT}
+    assert readout.data["text/plain"] == picture.data["text/plain"] == "k = 8  ·  θ = 0  ·  slope at x = θ: f'(θ) = k/4 = 2"
     frame = base64.b64decode(picture.data["image/png"])
-    assert frame == bytes(ActivationExplorer(k=8.0).image.value), "the picture of the last slider position"
-    assert frame != bytes(ActivationExplorer(k=2.0).image.value)
+    assert frame == ActivationExplorer(k=8.0).picture, "the picture of the last slider position"
+    assert frame != ActivationExplorer(k=2.0).picture
     assert moved == []
     assert not any(nbtools.WIDGET_VIEW in o.get("data", {}) for c in stored.cells for o in c.outputs)
     assert "widgets" not in stored.metadata and stored.metadata.lepton.cpu_seconds > 0

@@ -2,6 +2,8 @@
 
 import warnings
 
+from IPython.display import display
+
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
@@ -10,13 +12,9 @@ import pytest
 import torch
 
 from lepton_helpers.activation import lepton, lepton_derivative
-from lepton_helpers.pictures import ActivationExplorer, plot_lepton_family
+from lepton_helpers.pictures import K_STOPS, ActivationExplorer, activation_readout, k_stops, plot_lepton_family
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def png(explorer) -> bytes:
-    return bytes(explorer.image.value)  # ipywidgets 8 stores a memoryview, 7 bytes
 
 
 @pytest.fixture
@@ -27,23 +25,22 @@ def explorer():
 def test_the_dom_that_browser_tests_rely_on(explorer):
     assert "lepton-explorer" in explorer.box._dom_classes
     assert (explorer.k_slider.description, explorer.theta_slider.description) == ("k", "θ")
-    assert 10 ** explorer.k_slider.max == pytest.approx(50) and 10 ** explorer.k_slider.min == pytest.approx(0.1)
-    assert explorer.image.format == "png" and png(explorer).startswith(PNG_SIGNATURE)
-    assert "<b>k</b> = 1.00" in explorer.readout.value and "max slope k/4 = 0.250" in explorer.readout.value
+    assert explorer.k_slider.options[0] == ("0.1", 0.1) and explorer.k_slider.options[-1] == ("50", 50.0)
+    assert explorer.picture.startswith(PNG_SIGNATURE)
+    assert explorer.readout == "k = 1  ·  θ = 0  ·  slope at x = θ: f'(θ) = k/4 = 0.25"
 
 
-def test_moving_k_redraws_the_image_and_the_readout(explorer):
-    before = png(explorer)
-    explorer.k_slider.value = 10.0
-    assert png(explorer) != before and png(explorer).startswith(PNG_SIGNATURE)
-    assert "<b>k</b> = 10.00" in explorer.readout.value and "k/4 = 2.500" in explorer.readout.value
+def test_moving_k_redraws_the_picture_and_the_readout(explorer):
+    before = explorer.picture
+    explorer.k_slider.value = 8.0
+    assert explorer.picture != before and explorer.picture.startswith(PNG_SIGNATURE)
+    assert explorer.readout.startswith("k = 8  ·") and explorer.readout.endswith("k/4 = 2")
 
 
-def test_moving_theta_redraws_the_image_and_the_readout(explorer):
-    before = png(explorer)
+def test_moving_theta_redraws_the_picture_and_the_readout(explorer):
+    before = explorer.picture
     explorer.theta_slider.value = -1.5
-    assert png(explorer) != before
-    assert "<b>θ</b> = -1.50" in explorer.readout.value
+    assert explorer.picture != before and "θ = -1.5  ·" in explorer.readout
 
 
 def test_the_curves_drawn_are_f_and_its_derivative(explorer):
@@ -59,35 +56,69 @@ def test_the_curves_drawn_are_f_and_its_derivative(explorer):
 
 def test_cached_backgrounds_give_the_same_picture_for_the_same_values(explorer):
     explorer.k_slider.value = 3.0
-    first = png(explorer)
-    explorer.k_slider.value, explorer.theta_slider.value = 40.0, 2.0  # other curves
-    assert png(explorer) != first
+    first = explorer.picture
+    explorer.k_slider.value, explorer.theta_slider.value = 25.0, 2.0  # other curves
+    assert explorer.picture != first
     explorer.k_slider.value, explorer.theta_slider.value = 3.0, 0.0
-    assert png(explorer) == first
+    assert explorer.picture == first
 
 
 def test_slider_extremes_are_finite_and_silent(explorer):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for k in (10 ** explorer.k_slider.min, 10 ** explorer.k_slider.max):
+        for k in (K_STOPS[0], K_STOPS[-1]):
             for theta in (explorer.theta_slider.min, explorer.theta_slider.max):
                 explorer.k_slider.value, explorer.theta_slider.value = k, theta
                 assert np.isfinite(explorer.df_line.get_ydata()).all()
                 assert explorer.ax_df.get_ylim()[1] > k / 4
 
 
-def test_k_slider_is_logarithmic_and_stops_at_one(explorer):
+# ---------------------------------------------------------------- the k slider's stops and the readout
+def test_k_slider_stops_at_the_texts_values_evenly_on_a_log_scale(explorer):
     slider = explorer.k_slider
-    assert isinstance(slider, widgets.FloatLogSlider) and slider.base == 10
-    stops = np.arange(slider.min, slider.max + slider.step / 2, slider.step)
-    assert np.isclose(10 ** stops, 1.0, rtol=1e-9).any(), "k = 1 is a position of the drag"
-    assert (np.log10(5) - slider.min) / (slider.max - slider.min) > 0.6, "0.1-5 takes most of the length"
+    assert isinstance(slider, widgets.SelectionSlider)
+    values = [value for _, value in slider.options]
+    assert {0.25, 0.5, 1.0, 2.0, 4.0, 8.0} <= set(values), "the text's examples are stops, set exactly"
+    assert [label for label, _ in slider.options] == [f"{v:g}" for v in values]
+    ratios = np.diff(np.log(values))
+    assert ratios.min() > np.log(1.3) and ratios.max() < np.log(2.6), "one arrow key: one even step in log k"
+    assert values.index(1.0) / (len(values) - 1) < 0.5 and values[values.index(4.0) + 1] > 4
+
+
+def test_one_keyboard_step_moves_k_to_the_next_stop(explorer):
+    slider = explorer.k_slider
+    slider.value = 2.0
+    slider.index += 1  # what the arrow key sends: the next option's index
+    assert slider.value == 3.0 and explorer.readout.startswith("k = 3  ·")
+    slider.index += 1
+    assert slider.value == 4.0 and explorer.readout.endswith("f'(θ) = k/4 = 1")
+
+
+def test_the_readout_slope_is_the_drawn_curves_slope_at_theta_for_every_stop(explorer):
+    explorer.theta_slider.value = 0.5
+    for k in K_STOPS:
+        explorer.k_slider.value = k
+        shown = float(explorer.readout.rsplit("= ", 1)[1])
+        x, drawn = explorer.df_line.get_xdata(), explorer.df_line.get_ydata()
+        assert shown == k / 4 == explorer.df_peak.get_ydata()[0]
+        assert drawn[np.isclose(x, 0.5)][0] == pytest.approx(shown, rel=1e-12), f"k = {k:g}"
+        assert f"k = {k:g}  ·" in explorer.readout
+
+
+def test_activation_readout_prints_each_number_as_short_as_exact():
+    assert activation_readout(2.0, 0.5, 0.5) == "k = 2  ·  θ = 0.5  ·  slope at x = θ: f'(θ) = k/4 = 0.5"
+    assert activation_readout(0.25, -1.0, 0.0625).endswith("k/4 = 0.0625")
+
+
+def test_k_stops_end_at_k_max():
+    assert k_stops(10) == tuple(k for k in K_STOPS if k <= 8)
+    assert ActivationExplorer(k=4.0, k_max=10).k_slider.options[-1] == ("8", 8.0)
 
 
 def test_drawn_peak_climbs_with_k_on_one_fixed_axis(explorer):
     heights, limits = [], set()
-    for k in np.geomspace(0.1, 50, 40):
-        explorer.k_slider.value = float(k)
+    for k in K_STOPS:
+        explorer.k_slider.value = k
         x, y = explorer.df_peak.get_xdata()[0], explorer.df_peak.get_ydata()[0]
         heights.append(explorer.ax_df.transData.transform((x, y))[1])  # pixels on screen
         limits.add(explorer.ax_df.get_ylim())
@@ -114,6 +145,8 @@ def test_bad_ranges_are_clear_errors():
         ActivationExplorer(theta_max=0)
     with pytest.raises(ValueError, match="must lie on the sliders"):
         ActivationExplorer(k=80.0)
+    with pytest.raises(ValueError, match="k one of 0.1, 0.25, .*, 4, 6, .*got k=5"):
+        ActivationExplorer(k=5)
 
 
 def test_static_family_figure():
@@ -147,26 +180,42 @@ def test_plot_histories_draws_the_mean_of_several_seeds_with_its_standard_error(
 
 
 # ---------------------------------------------------------------- how an explorer displays
-def test_an_explorer_displays_the_widget_with_its_picture_and_readout_beside_it(explorer):
+@pytest.fixture
+def shown():
+    """What ``display`` sends while the test runs: the outputs IPython would publish, updates included."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    InteractiveShell.instance()
+    with capture_output() as captured:
+        yield captured  # its .outputs: the list so far
+
+
+def test_an_explorer_shows_its_sliders_then_its_readout_and_picture_as_plain_outputs(explorer, shown):
     import base64
 
-    from IPython.core.formatters import DisplayFormatter
-
-    from lepton_helpers.pictures import WIDGET_VIEW
+    from lepton_helpers.pictures import SLIDERS_TEXT, WIDGET_VIEW
 
     explorer.k_slider.value = 4.0
-    data, _ = DisplayFormatter().format(explorer)  # what the kernel sends for `explorer` as a cell's last line
-    assert data[WIDGET_VIEW]["model_id"] == explorer.box.model_id, "a front end with a kernel shows the widget"
-    assert base64.b64decode(data["image/png"]) == png(explorer), "readers without a kernel see the current picture"
-    assert data["text/plain"] == "k = 4.00  ·  θ = 0.00  ·  max slope k/4 = 1.000 (at x = θ)"
+    display(explorer)
+    sliders, readout, picture = shown.outputs
+    assert sliders.data == {WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": explorer.box.model_id},
+                            "text/plain": SLIDERS_TEXT}, "a front end with a kernel shows the sliders"
+    assert readout.data == {"text/plain": "k = 4  ·  θ = 0  ·  slope at x = θ: f'(θ) = k/4 = 1"}
+    assert base64.b64decode(picture.data["image/png"]) == explorer.picture
+    assert WIDGET_VIEW not in readout.data and WIDGET_VIEW not in picture.data, "a saved notebook keeps them"
 
 
-def test_in_colab_an_explorer_sends_no_picture_beside_the_widget(explorer, monkeypatch):
-    import sys
-    import types
+def test_a_slider_move_replaces_the_readout_and_picture_in_place(explorer, shown):
+    import base64
 
-    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    assert "image/png" not in explorer._repr_mimebundle_() and "text/plain" in explorer._repr_mimebundle_()
+    display(explorer)
+    explorer.theta_slider.value = 1.0
+    ids = [o.transient["display_id"] for o in shown.outputs[1:3]]
+    updates = shown.outputs[3:]
+    assert [(o.update, o.transient["display_id"]) for o in updates] == [(True, ids[0]), (True, ids[1])]
+    assert updates[0].data["text/plain"].startswith("k = 1  ·  θ = 1  ·")
+    assert base64.b64decode(updates[1].data["image/png"]) == explorer.picture
 
 
 def test_line_styles_tell_lines_apart_without_colour():
@@ -193,3 +242,24 @@ def test_plot_histories_uses_the_accessible_styles_and_a_legend():
             assert [t.get_text() for t in ax.get_legend().get_texts()] == list("abcd")
     finally:
         plt.close(fig)
+
+
+# ---------------------------------------------------------------- progress bars
+@pytest.mark.notebooks
+def test_a_finished_progress_bar_is_kept_as_its_final_text_line(tmp_path):
+    """A real kernel (nbclient applies display updates, as a front end does): no widget view is left."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from lepton_helpers.pictures import WIDGET_VIEW
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "from lepton_helpers.pictures import tqdm\nfor _ in tqdm(range(3), desc='steps'):\n    pass",
+        "bar = tqdm(range(5), desc='stopped')\nfor i in bar:\n    if i == 2:\n        break\nbar.close()",
+        "for _ in tqdm(range(2), leave=False):\n    pass")])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    finished, stopped, gone = ([o.data for o in cell.outputs] for cell in nb.cells)
+    assert [d["text/plain"].split(" [")[0] for d in finished] == ["steps: 100%|██████████| 3/3"]
+    assert [d["text/plain"].split(" [")[0] for d in stopped] == ["stopped:  40%|████      | 2/5"]
+    assert gone == [{"text/plain": ""}]
+    assert not any(WIDGET_VIEW in d for d in finished + stopped + gone)

@@ -200,7 +200,8 @@ def freeze_widgets(nb) -> None:
             view = data.pop(WIDGET_VIEW, None)
             if view and view.get("model_id") in state:
                 text, png = _last_frame(state, view["model_id"])
-                data["text/plain"] = text
+                if text:  # sliders alone have no text of their own: the output's text/plain stays
+                    data["text/plain"] = text
                 if png:
                     data["image/png"] = png
 
