@@ -45,8 +45,8 @@ from ..evaluation import compare, mean_se
 from ..models import MLP, count_parameters
 from ..profiling import (RUNGS, SIZES, compiled_samples_per_second, fastest_epoch, fresh_mlp, helpers_epoch,
                          Rate, SpeedLadder, operation_profile, speed_ladder, synchronize, training_step_flops)
-from ..recipe import Recipe, background, recipe_parts
-from ..training import TensorBatches, evaluate, train_epoch
+from ..recipe import Recipe, background, recipe_epoch, recipe_parts
+from ..training import TensorBatches, evaluate
 
 # ---------------------------------------------------------------- time to accuracy
 BENCHMARK_RECIPE = Recipe(epochs=12, batch_size=100, lr=5e-3, weight_decay=0.05)
@@ -89,7 +89,7 @@ def time_to_accuracy(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch
     result = TimeToAccuracy(target, False, 0, 0.0, recipe=describe(recipe))
     for epoch in range(1, recipe.epochs + 1):
         start = time.perf_counter()
-        train_epoch(model, batches, parts.optimizer, parts.loss_fn, parts.batch_scheduler, augment=parts.augment)
+        recipe_epoch(model, batches, parts)
         synchronize(x_train.device)
         result.seconds += time.perf_counter() - start
         result.epochs = epoch
