@@ -2,7 +2,7 @@
 
 Usage (from anywhere the package is installed)::
 
-    python -m lepton_helpers.course.benchmark            # the full benchmark (about two minutes on 2 cores)
+    python -m lepton_helpers.course.benchmark            # the full benchmark
     python -m lepton_helpers.course.benchmark --quick    # tiny sizes and a light protocol, to check that it runs
     python -m lepton_helpers.course.benchmark --threads 2 --record   # and write the figures to records/benchmark.json
 
@@ -12,7 +12,7 @@ It prints, measured in one run, for the same MLP (784-128-64-10), Adam and batch
    the standard ``DataLoader`` over in-memory tensors, of the helpers' loop (``train_epoch`` over
    ``TensorBatches``) and of the fastest step (:class:`~lepton_helpers.profiling.FastMLPTrainer`),
    each timed over at least a second of work after a warm-up, as the median and spread of 5
-   interleaved repeats (:func:`~lepton_helpers.profiling.measure_rates`); with each rung's share of
+   interleaved repeats (:func:`~lepton_helpers.course.ladder.measure_rates`); with each rung's share of
    the two limits, the measured ``torch.mm`` 1024 x 1024 peak and the step's own matrix products
    timed alone, and its ratio to the standard path;
 2. where a step's time goes, operation by operation (``torch.profiler``), in the helpers' loop and
@@ -43,8 +43,9 @@ import torch
 from ..env import get_device
 from ..evaluation import compare, mean_se
 from ..models import MLP, count_parameters
-from ..profiling import (RUNGS, SIZES, compiled_samples_per_second, fastest_epoch, fresh_mlp, helpers_epoch,
-                         Rate, SpeedLadder, operation_profile, speed_ladder, synchronize, training_step_flops)
+from ..profiling import operation_profile, training_step_flops
+from .ladder import (RUNGS, SIZES, Rate, SpeedLadder, compiled_samples_per_second, fastest_epoch, fresh_mlp,
+                     helpers_epoch, speed_ladder, synchronize)
 from ..recipe import Recipe, background, recipe_epoch, recipe_parts
 from ..training import TensorBatches, evaluate
 
@@ -281,7 +282,7 @@ def _processor() -> str:
 
 
 def _spread(rate: Rate) -> dict:
-    """A :class:`~lepton_helpers.profiling.Rate`'s median, min and max, as recorded."""
+    """A :class:`~lepton_helpers.course.ladder.Rate`'s median, min and max, as recorded."""
     return {"median": rate.median, "low": rate.low, "high": rate.high}
 
 
