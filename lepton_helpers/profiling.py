@@ -50,15 +50,10 @@ class StepFlops:
 
 
 def training_step_flops(sizes: Sequence[int], batch_size: int) -> StepFlops:
-    """FLOPs of forward + backward for one mini-batch through linear layers of these ``sizes``
-    (``(784, 128, 64, 10)``: three layers), whose input needs no gradient.
+    """Matrix-product FLOPs of forward + backward for one mini-batch through linear layers of these ``sizes``.
 
-    A linear layer ``Y = X W^T + b`` with ``X`` of shape (B, n_in) and ``W`` of shape (n_out, n_in)
-    costs B * n_in * n_out multiply-adds, 2 * B * n_in * n_out FLOPs. Backward needs two products of
-    the same size: ``dW = dY^T X`` for the weights and ``dX = dY W`` for the layer's input. The first
-    layer's input is the data (or a frozen layer's output), which needs no gradient, so autograd
-    skips its ``dX``: backward is a little under 2x forward. Bias adds, activations and the loss are
-    O(B * n_out), negligible.
+    Each layer costs 2 B n_in n_out forward, as much for ``dW`` and, except the first (the data
+    needs no gradient), as much again for ``dX`` (notebook 08 derives it).
     """
     sizes = tuple(sizes)
     if batch_size < 1 or len(sizes) < 2:
@@ -315,14 +310,8 @@ def _native_stderr_dropped() -> Iterator[None]:
 
 
 def operation_profile(run: Callable[[], object], calls: int = 5, per: int = 1) -> OperationProfile:
-    """Where the time of ``run()`` goes, by PyTorch operation: ``torch.profiler`` over ``calls`` calls.
-
-    After one warm-up call, each operation's *self* time (its own work, not the operations it
-    calls) is summed and divided by ``calls * per``: with ``per`` steps in one call of ``run``, the
-    figures are microseconds per step. The rows add up to the time spent inside PyTorch's
-    operations; the rest of the wall time is Python and dispatch. The profiler adds a little to
-    every operation: read the shares, not the exact microseconds.
-    """
+    """Microseconds per step in each PyTorch operation (its self time) and in total, over ``calls`` calls
+    of ``run`` (after a warm-up) that each do ``per`` steps, under ``torch.profiler``."""
     from torch.profiler import ProfilerActivity, profile
 
     units = check_count("calls", calls) * check_count("per", per)
@@ -357,22 +346,11 @@ class _StepBuffers(NamedTuple):
 class FastMLPTrainer:
     """AdamW training of a ReLU :class:`~lepton_helpers.models.MLP` on cross-entropy, written out for speed.
 
-    It takes the same steps as ``train_epoch(model, batches, torch.optim.AdamW(parameter_groups(model,
-    weight_decay), lr))`` (equal weights up to float rounding; ``weight_decay=0`` is Adam), and
-    drops what surrounds the matrix products there (notebook 08 profiles both):
-
-    * no autograd: notebook 03's backward written out (``delta = softmax - onehot`` over the batch,
-      ``dW = delta^T a``, ``delta W`` masked by the ReLU);
-    * no allocation: the batch, every activation and every gradient live in buffers made once,
-      which each operation fills (``out=``); the batch is gathered with ``index_select`` and the
-      bias added inside the product (``addmm``);
-    * one optimiser call: the parameters are views of one flat tensor (weights first, then
-      biases), so one fused AdamW kernel (``torch._fused_adamw_``, the kernel behind
-      ``torch.optim.AdamW(fused=True)``) updates them all, without the optimiser's per-step Python.
-
-    The model's own parameters become views of that flat tensor, so the model is trained in place
-    and stays an ordinary module (evaluate it, save it, call it). ``batches`` gives the data and
-    the order of the batches: the same order it gives ``train_epoch``.
+    It takes the steps of ``train_epoch(model, batches, torch.optim.AdamW(parameter_groups(model,
+    weight_decay), lr))`` (up to float rounding; ``weight_decay=0`` is Adam), without autograd
+    (notebook 03's backward), without allocation (buffers filled with ``out=``) and with one fused
+    AdamW call on a flat copy of the parameters, which the model's parameters become views of:
+    the model trains in place and stays an ordinary module. Notebook 08 profiles it.
     """
 
     def __init__(self, model: MLP, batches: TensorBatches, *, lr: float = 1e-3,

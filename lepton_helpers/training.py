@@ -32,9 +32,8 @@ class TensorBatches:
     """Iterate over ``(x[idx], y[idx])`` mini-batches of tensors already on their device.
 
     Each pass reshuffles (when ``shuffle``) with its own seeded generator, so the order of
-    batches is reproducible and independent of every other random draw. Rows are gathered with
-    ``index_select``, which copies whole rows; ``x[idx]`` gives the same tensor through PyTorch's
-    general indexing, several times slower on a CPU (notebook 08's profile).
+    batches is reproducible and independent of every other random draw; rows are gathered with
+    ``index_select``.
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, shuffle: bool = True,

@@ -19,7 +19,8 @@ It prints, measured in one run, for the same MLP (784-128-64-10), Adam and batch
    in the fastest step;
 3. ``LeptonClassifier`` against scikit-learn's ``MLPClassifier`` with the same data, layers, batch,
    learning rate and epochs: test accuracy and warm fit seconds over 3 seeds;
-4. the time the helpers' loop takes to reach 97% test accuracy on MNIST-10k.
+4. the time a recipe (:data:`BENCHMARK_RECIPE`, trained by ``recipe.recipe_epoch``) takes to reach 97%
+   test accuracy on MNIST-10k.
 
 Timings depend on the machine and on whatever else runs on it; compare ratios measured in one
 run, not figures from two runs. Nothing here asserts a time. ``--record`` writes the figures of a
@@ -76,13 +77,10 @@ class TimeToAccuracy:
 def time_to_accuracy(x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor, *,
                      target: float = 0.97, recipe: Recipe = BENCHMARK_RECIPE, fill: float = 0.0,
                      seed: int = 0) -> TimeToAccuracy:
-    """Train the MLP with ``recipe`` (:func:`~lepton_helpers.recipe.recipe_parts`, the helpers' loop) until
-    its test accuracy, checked after each epoch, reaches ``target``; at most ``recipe.epochs`` epochs.
+    """Train the MLP with ``recipe`` (:func:`~lepton_helpers.recipe.recipe_epoch`) until its test accuracy,
+    checked after each epoch (off the clock), reaches ``target``; at most ``recipe.epochs`` epochs.
 
-    ``fill`` is the background value of the normalised pixels (:func:`~lepton_helpers.recipe.background`).
-    Like the time-to-accuracy benchmarks (DAWNBench), it stops at the first epoch whose *test*
-    accuracy reaches the target, so the test set chooses the stopping epoch: fine for timing, not
-    for reporting an accuracy. The clock excludes the per-epoch evaluation.
+    The test set chooses the stopping epoch (as DAWNBench does): fine for timing, not for reporting an accuracy.
     """
     model = fresh_mlp(x_train.device, seed)
     parts = recipe_parts(recipe, model, len(x_train), fill=fill, seed=seed)
