@@ -1,21 +1,15 @@
-"""Where a training step's time and memory go: FLOPs, the matrix-multiply rate and memory accounting.
+"""Where a training step's time and memory go: FLOPs, timings, the matrix-multiply rate, memory, the written-out step.
 
-Notebook 08 derives each formula by hand; these functions are the tested versions it reuses,
-and the benchmark command (``python -m lepton_helpers.course.benchmark``) prints their figures.
-
-Speed is measured with one protocol, :func:`measure_rates` (interleaved repeats over at least a
-second of work each, reported as median and spread), against two limits: the ``torch.mm`` peak and
-the training step's own matrix products timed alone. :func:`speed_ladder` times the same MLP
-trained four ways (the articles' per-sample pipeline, the standard ``DataLoader``, the helpers'
-in-memory loop, and :class:`FastMLPTrainer`, the step written out for speed), and
-:func:`operation_profile` shows where a step's time goes, operation by operation.
+Notebook 08 derives each formula by hand; these functions are the tested versions it reuses. Every
+timing uses one protocol, :func:`timed` (``torch.utils.benchmark.Timer``: a warm-up, then blocks of
+calls, summarised by the median and the interquartile range of the blocks). :class:`FastMLPTrainer`
+is 08's exhibit: the step written out for speed, without autograd.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import shutil
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,14 +17,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .env import check_count, seeded
+from .env import check_count
 from .models import MLP
 from .pictures import tqdm
-from .training import History, TensorBatches, dataloader, train_epoch
+from .training import History, TensorBatches
+
+_cpp_extension_log = logging.getLogger("torch.utils.cpp_extension")
+_level = _cpp_extension_log.level
+_cpp_extension_log.setLevel(logging.ERROR)  # its import warns about CUDA_HOME on a CUDA build without a GPU
+try:
+    from torch.utils.benchmark import Timer
+finally:
+    _cpp_extension_log.setLevel(_level)
 
 
 # ---------------------------------------------------------------- FLOPs
@@ -47,15 +50,10 @@ class StepFlops:
 
 
 def training_step_flops(sizes: Sequence[int], batch_size: int) -> StepFlops:
-    """FLOPs of forward + backward for one mini-batch through linear layers of these ``sizes``
-    (``(784, 128, 64, 10)``: three layers), whose input needs no gradient.
+    """Matrix-product FLOPs of forward + backward for one mini-batch through linear layers of these ``sizes``.
 
-    A linear layer ``Y = X W^T + b`` with ``X`` of shape (B, n_in) and ``W`` of shape (n_out, n_in)
-    costs B * n_in * n_out multiply-adds, 2 * B * n_in * n_out FLOPs. Backward needs two products of
-    the same size: ``dW = dY^T X`` for the weights and ``dX = dY W`` for the layer's input. The first
-    layer's input is the data (or a frozen layer's output), which needs no gradient, so autograd
-    skips its ``dX``: backward is a little under 2x forward. Bias adds, activations and the loss are
-    O(B * n_out), negligible.
+    Each layer costs 2 B n_in n_out forward, as much for ``dW`` and, except the first (the data
+    needs no gradient), as much again for ``dX`` (notebook 08 derives it).
     """
     sizes = tuple(sizes)
     if batch_size < 1 or len(sizes) < 2:
@@ -74,130 +72,85 @@ def counted_flops(step: Callable[[], object]) -> int:
     return counter.get_total_flops()
 
 
-# ---------------------------------------------------------------- rates
-def synchronize(device: torch.device | str) -> None:
-    """Wait for queued GPU work, so that a timer measures the work and not just its launch."""
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def best_seconds(fn: Callable[[], object], repeats: int = 5, device: torch.device | str = "cpu") -> float:
-    """The fastest of ``repeats`` timed calls of ``fn`` (after one untimed warm-up call).
-
-    The minimum, not the mean: on a shared machine every disturbance makes a run slower, never
-    faster, so the fastest run is the best estimate of what the code itself costs.
-    """
-    fn()
-    synchronize(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def matmul_gflops(n: int = 1024, repeats: int = 5, device: torch.device | str = "cpu",
-                  dtype: torch.dtype = torch.float32) -> float:
-    """Measured rate, in GFLOP/s, of one ``n x n`` by ``n x n`` matrix product (2 n^3 FLOPs).
-
-    A large square product is the friendliest work a processor gets, so this is a practical
-    upper bound for any training loop built of matrix products on the same device and threads.
-    """
-    g = torch.Generator().manual_seed(0)
-    a, b = (torch.randn(n, n, generator=g).to(device, dtype) for _ in range(2))
-    return 2 * n ** 3 / best_seconds(lambda: a @ b, repeats, device) / 1e9
-
-
-# ---------------------------------------------------------------- measuring a throughput
+# ---------------------------------------------------------------- timing: one protocol
 @dataclass(frozen=True)
-class Rate:
-    """One throughput measured ``len(values)`` times (units per second, one value per repeat).
+class Speed:
+    """Units of work per second: at the median time per call and at the two quartiles (``low`` is the slower)."""
 
-    Dividing two rates measured together (:func:`measure_rates`) divides them repeat by repeat:
-    both values of a pair saw the same machine, so their ratio is steadier than either rate.
+    median: float
+    low: float
+    high: float
+
+    def __truediv__(self, other: "Speed") -> "Speed":
+        """The ratio of two speeds; its range pairs their quartiles the widest way (``low / other.high`` ...)."""
+        return Speed(self.median / other.median, self.low / other.high, self.high / other.low)
+
+    def __mul__(self, factor: float) -> "Speed":
+        return Speed(self.median * factor, self.low * factor, self.high * factor)
+
+    def format(self, spec: str = "{:,.0f}") -> str:
+        """``median (IQR low-high)``, each number formatted with ``spec``."""
+        return f"{spec.format(self.median)} (IQR {spec.format(self.low)}-{spec.format(self.high)})"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call of one function: the median and quartiles over ``blocks`` timed blocks of calls."""
+
+    median: float
+    q1: float
+    q3: float
+    blocks: int
+
+    def per_second(self, units: float = 1.0) -> Speed:
+        """``units`` of work per call, as units per second."""
+        return Speed(units / self.median, units / self.q3, units / self.q1)
+
+    def __str__(self) -> str:
+        return f"{1e3 * self.median:.3f} ms (IQR {1e3 * self.q1:.3f}-{1e3 * self.q3:.3f}, {self.blocks} blocks)"
+
+
+def timed(run: Callable[[], object], *, min_run_time: float = 0.2) -> Timing:
+    """Time ``run()`` with ``torch.utils.benchmark.Timer.blocked_autorange`` on the current thread count.
+
+    It warms up, then times blocks of calls for at least ``min_run_time`` seconds (synchronising a GPU).
     """
-
-    values: tuple[float, ...]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.values)
-
-    @property
-    def low(self) -> float:
-        return min(self.values)
-
-    @property
-    def high(self) -> float:
-        return max(self.values)
-
-    def __mul__(self, factor: float) -> "Rate":
-        return Rate(tuple(v * factor for v in self.values))
-
-    def __truediv__(self, other: "Rate") -> "Rate":
-        if len(self.values) != len(other.values):
-            raise ValueError("divide rates measured together: they need one value per repeat each")
-        return Rate(tuple(a / b for a, b in zip(self.values, other.values)))
+    if not min_run_time > 0:
+        raise ValueError(f"min_run_time must be > 0 seconds, got {min_run_time!r}")
+    timer = Timer(stmt="run()", globals={"run": run}, num_threads=torch.get_num_threads())
+    times = timer.blocked_autorange(min_run_time=min_run_time).times
+    q1, median, q3 = np.percentile(times, [25, 50, 75])
+    return Timing(float(median), float(q1), float(q3), len(times))
 
 
+# ---------------------------------------------------------------- the matrix-multiply rate
 Workload = tuple[Callable[[], object], float]
-"""``(run, units)``: calling ``run()`` does ``units`` of work (samples trained, or FLOPs)."""
+"""``(run, units)``: calling ``run()`` does ``units`` of work (FLOPs, or samples trained)."""
 
 
-def measure_rates(workloads: dict[str, Workload], *, seconds: float = 1.0, repeats: int = 5, chunk: float = 0.1,
-                  device: torch.device | str = "cpu") -> dict[str, Rate]:
-    """Units per second of each workload: ``repeats`` measurements, each over at least ``seconds`` of work.
-
-    After one warm-up call each, every repeat runs the workloads in turn, about ``chunk`` seconds
-    at a time, until each has run for ``seconds``: interleaved, they share whatever else the
-    machine is doing, so their ratios hold even when the absolute figures drift. Report the
-    median and the spread (:class:`Rate`), never a single run.
-    """
-    repeats = check_count("repeats", repeats)
-    if not (seconds > 0 and chunk > 0):
-        raise ValueError(f"seconds and chunk must be > 0, got seconds={seconds!r}, chunk={chunk!r}")
-
-    def timed(run: Callable[[], object], calls: int) -> float:
-        start = time.perf_counter()
-        for _ in range(calls):
-            run()
-        synchronize(device)
-        return time.perf_counter() - start
-
-    calls = {}
-    for name, (run, _) in workloads.items():
-        timed(run, 1)  # warm-up: first-call costs (allocation, thread start-up, lazy initialisation)
-        calls[name] = max(1, round(chunk / max(timed(run, 1), 1e-9)))
-    values = {name: [] for name in workloads}
-    for _ in range(repeats):
-        spent, done = dict.fromkeys(workloads, 0.0), dict.fromkeys(workloads, 0.0)
-        while min(spent.values()) < seconds:
-            for name, (run, units) in workloads.items():
-                if spent[name] < seconds:
-                    spent[name] += timed(run, calls[name])
-                    done[name] += calls[name] * units
-        for name in workloads:
-            values[name].append(done[name] / spent[name])
-    return {name: Rate(tuple(v)) for name, v in values.items()}
-
-
-def matmul_workload(n: int = 1024, device: torch.device | str = "cpu") -> Workload:
-    """One ``n x n`` by ``n x n`` float32 product into a ready output, and its 2 n^3 FLOPs (the peak)."""
+def matmul_workload(m: int, k: int, n: int, device: torch.device | str = "cpu") -> Workload:
+    """One float32 ``(m x k) @ (k x n)`` product written into a ready output, and its 2 m k n FLOPs."""
     g = torch.Generator().manual_seed(0)
-    a, b = (torch.randn(n, n, generator=g).to(device) for _ in range(2))
-    out = torch.empty(n, n, device=device)
-    return (lambda: torch.mm(a, b, out=out)), 2 * n ** 3
+    a, b = torch.randn(m, k, generator=g).to(device), torch.randn(k, n, generator=g).to(device)
+    out = torch.empty(m, n, device=device)
+    return (lambda: torch.mm(a, b, out=out)), 2 * m * k * n
+
+
+def step_product_shapes(sizes: Sequence[int], batch_size: int) -> list[tuple[int, int, int]]:
+    """``(m, k, n)`` of each matrix product of one training step, in :func:`products_workload`'s order."""
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    forward = [(batch_size, n_in, n_out) for n_in, n_out in pairs]
+    backward = [shape for layer in reversed(range(len(pairs)))
+                for shape in [(pairs[layer][1], batch_size, pairs[layer][0])]
+                + ([(batch_size, pairs[layer][1], pairs[layer][0])] if layer > 0 else [])]
+    return forward + backward
 
 
 def products_workload(sizes: Sequence[int], batch_size: int, device: torch.device | str = "cpu") -> Workload:
     """The matrix products of one training step, alone, and their FLOPs (:func:`training_step_flops`).
 
-    Forward ``a W^T`` for every layer; backward ``dW = delta^T a`` for every layer and
-    ``delta W`` for every layer but the first (8 products for 784-128-64-10), on random tensors
-    of the step's shapes, each written into a ready output: the bound for a step that does
-    nothing else, at this batch size, on these threads.
+    Forward ``a W^T`` for every layer; backward ``dW = delta^T a`` for every layer and ``delta W``
+    for every layer but the first, on random tensors of the step's shapes, each into a ready output.
     """
     g = torch.Generator().manual_seed(0)
     rand = lambda *shape: torch.randn(*shape, generator=g).to(device)
@@ -357,14 +310,8 @@ def _native_stderr_dropped() -> Iterator[None]:
 
 
 def operation_profile(run: Callable[[], object], calls: int = 5, per: int = 1) -> OperationProfile:
-    """Where the time of ``run()`` goes, by PyTorch operation: ``torch.profiler`` over ``calls`` calls.
-
-    After one warm-up call, each operation's *self* time (its own work, not the operations it
-    calls) is summed and divided by ``calls * per``: with ``per`` steps in one call of ``run``, the
-    figures are microseconds per step. The rows add up to the time spent inside PyTorch's
-    operations; the rest of the wall time is Python and dispatch. The profiler adds a little to
-    every operation: read the shares, not the exact microseconds.
-    """
+    """Microseconds per step in each PyTorch operation (its self time) and in total, over ``calls`` calls
+    of ``run`` (after a warm-up) that each do ``per`` steps, under ``torch.profiler``."""
     from torch.profiler import ProfilerActivity, profile
 
     units = check_count("calls", calls) * check_count("per", per)
@@ -399,22 +346,11 @@ class _StepBuffers(NamedTuple):
 class FastMLPTrainer:
     """AdamW training of a ReLU :class:`~lepton_helpers.models.MLP` on cross-entropy, written out for speed.
 
-    It takes the same steps as ``train_epoch(model, batches, torch.optim.AdamW(parameter_groups(model,
-    weight_decay), lr))`` (equal weights up to float rounding; ``weight_decay=0`` is Adam), and
-    drops what surrounds the matrix products there (notebook 08 profiles both):
-
-    * no autograd: notebook 03's backward written out (``delta = softmax - onehot`` over the batch,
-      ``dW = delta^T a``, ``delta W`` masked by the ReLU);
-    * no allocation: the batch, every activation and every gradient live in buffers made once,
-      which each operation fills (``out=``); the batch is gathered with ``index_select`` and the
-      bias added inside the product (``addmm``);
-    * one optimiser call: the parameters are views of one flat tensor (weights first, then
-      biases), so one fused AdamW kernel (``torch._fused_adamw_``, the kernel behind
-      ``torch.optim.AdamW(fused=True)``) updates them all, without the optimiser's per-step Python.
-
-    The model's own parameters become views of that flat tensor, so the model is trained in place
-    and stays an ordinary module (evaluate it, save it, call it). ``batches`` gives the data and
-    the order of the batches: the same order it gives ``train_epoch``.
+    It takes the steps of ``train_epoch(model, batches, torch.optim.AdamW(parameter_groups(model,
+    weight_decay), lr))`` (up to float rounding; ``weight_decay=0`` is Adam), without autograd
+    (notebook 03's backward), without allocation (buffers filled with ``out=``) and with one fused
+    AdamW call on a flat copy of the parameters, which the model's parameters become views of:
+    the model trains in place and stays an ordinary module. Notebook 08 profiles it.
     """
 
     def __init__(self, model: MLP, batches: TensorBatches, *, lr: float = 1e-3,
@@ -525,159 +461,3 @@ class FastMLPTrainer:
         return history
 
 
-# ---------------------------------------------------------------- training speed: the ladder
-SIZES = (784, 128, 64, 10)
-
-
-def fresh_mlp(device: torch.device | str, seed: int) -> MLP:
-    """The benchmarks' 784-128-64-10 MLP, initialised from ``seed`` (the caller's random state untouched)."""
-    with seeded(seed):
-        return MLP(SIZES).to(device)
-
-
-def articles_epoch(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 100, *,
-                   device: torch.device | str = "cpu", seed: int = 0, **loader_kwargs) -> Callable[[], None]:
-    """A function that trains one model (Adam, lr 1e-3) for one epoch of the articles' recipe per call.
-
-    Every sample of ``images`` (uint8, N x 28 x 28) goes through PIL, ``ToTensor`` and ``Normalize``
-    one at a time and the ``DataLoader`` stacks them into batches; ``loader_kwargs``
-    (``num_workers``, ``pin_memory``) go to the ``DataLoader``.
-    """
-    from .recipe import articles_loader, articles_train  # torchvision: imported only when the articles' recipe runs
-
-    model = fresh_mlp(device, seed)
-    loader = articles_loader(images, labels, batch_size, seed=seed, **loader_kwargs)
-    return lambda: articles_train(model, loader, epochs=1, device=device)
-
-
-def _autograd_epoch(batches, device: torch.device | str, seed: int) -> Callable[[], object]:
-    model = fresh_mlp(device, seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    return lambda: train_epoch(model, batches, optimizer)
-
-
-def standard_epoch(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, seed: int = 0) -> Callable[[], object]:
-    """One epoch per call of the standard path: ``train_epoch`` over a ``DataLoader`` of a ``TensorDataset``.
-
-    The ``DataLoader`` fetches ``dataset[i]`` one sample at a time and stacks them
-    (``default_collate``): what is left of the articles' cost once their per-sample PIL transforms
-    are gone. Same model and Adam as :func:`articles_epoch`; ``x`` and ``y`` (already normalised)
-    stay on their device.
-    """
-    return _autograd_epoch(dataloader(x, y, batch_size, seed=seed), x.device, seed)
-
-
-def helpers_epoch(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, seed: int = 0) -> Callable[[], object]:
-    """One epoch per call of the helpers' loop: ``train_epoch`` over in-memory ``TensorBatches`` (autograd, Adam)."""
-    return _autograd_epoch(TensorBatches(x, y, batch_size, seed=seed), x.device, seed)
-
-
-def fastest_epoch(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, seed: int = 0) -> Callable[[], object]:
-    """One epoch per call of :class:`FastMLPTrainer` (the same model, batches and Adam as :func:`helpers_epoch`)."""
-    return FastMLPTrainer(fresh_mlp(x.device, seed), TensorBatches(x, y, batch_size, seed=seed)).train_epoch
-
-
-def _samples_per_second(run_epoch: Callable[[], object], samples: int, epochs: int,
-                        device: torch.device | str) -> float:
-    start = time.perf_counter()
-    for _ in range(epochs):
-        run_epoch()
-    synchronize(device)
-    return epochs * samples / (time.perf_counter() - start)
-
-
-def articles_samples_per_second(images: torch.Tensor, labels: torch.Tensor, batch_size: int = 100, *,
-                                device: torch.device | str = "cpu", seed: int = 0, **loader_kwargs) -> float:
-    """Training samples per second of the articles' recipe (:func:`articles_epoch`), one epoch timed once."""
-    run = articles_epoch(images, labels, batch_size, device=device, seed=seed, **loader_kwargs)
-    return _samples_per_second(run, len(images), 1, device)
-
-
-def helpers_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
-                               seed: int = 0) -> float:
-    """Training samples per second of the helpers' loop (:func:`helpers_epoch`), ``epochs`` timed once."""
-    return _samples_per_second(helpers_epoch(x, y, batch_size, seed=seed), len(x), epochs, x.device)
-
-
-def dataloader_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
-                                  seed: int = 0) -> float:
-    """Training samples per second of the standard path (:func:`standard_epoch`), ``epochs`` timed once."""
-    return _samples_per_second(standard_epoch(x, y, batch_size, seed=seed), len(x), epochs, x.device)
-
-
-def compiled_samples_per_second(x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, epochs: int = 1,
-                                seed: int = 0) -> tuple[float, float]:
-    """``(seconds of the first step, samples per second after it)`` of the helpers' loop on ``torch.compile(model)``.
-
-    The first step traces the model and generates and compiles kernels (C++ on a CPU, Triton on a
-    GPU); later steps reuse them. On a CPU without a C++ compiler it raises a ``RuntimeError`` that
-    says so before compiling; elsewhere it raises whatever ``torch.compile`` raises where unsupported.
-    """
-    if x.device.type == "cpu" and not any(shutil.which(name) for name in ("g++", "clang++", "c++")):
-        raise RuntimeError("torch.compile's CPU backend needs a C++ compiler and none was found on the PATH: "
-                           "install g++ or clang")
-    model = torch.compile(fresh_mlp(x.device, seed))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    first = 1 / _samples_per_second(lambda: train_epoch(model, [(x[:batch_size], y[:batch_size])], optimizer), 1, 1,
-                                    x.device)  # one step, counted as one sample
-    batches = TensorBatches(x, y, batch_size, seed=seed, drop_last=True)  # one shape: no recompilation
-    return first, _samples_per_second(lambda: train_epoch(model, batches, optimizer), len(batches) * batch_size,
-                                      epochs, x.device)
-
-
-def achieved_gflops(samples_per_second: float, batch_size: int, sizes=SIZES) -> float:
-    """The matrix-multiply rate (GFLOP/s) a loop achieves: steps per second x FLOPs per step."""
-    return samples_per_second / batch_size * training_step_flops(sizes, batch_size).total / 1e9
-
-
-RUNGS = ("articles' recipe", "standard DataLoader path", "helpers' loop", "fastest step")
-"""The ladder, slowest first: the same MLP, Adam and batch size, with less and less around the arithmetic."""
-
-
-@dataclass(frozen=True)
-class SpeedLadder:
-    """Samples per second of every rung and the two limits, all measured together (:func:`speed_ladder`)."""
-
-    samples: dict[str, Rate]
-    """Rung (:data:`RUNGS`) -> training samples per second."""
-    peak: Rate
-    """FLOP/s of one large square ``torch.mm`` (``n`` x ``n``): what the processor can do at best."""
-    products: Rate
-    """FLOP/s of the step's own matrix products alone (:func:`products_workload`): the bound for this step."""
-    batch_size: int
-    n: int
-
-    def flops(self, rung: str) -> Rate:
-        """FLOP/s of the matrix products that a rung's training steps perform."""
-        return self.samples[rung] * (training_step_flops(SIZES, self.batch_size).total / self.batch_size)
-
-    def report(self, baseline: str = RUNGS[1]) -> str:
-        """The ladder as a table: median samples/s and spread, GFLOP/s, shares of both limits, ratio to ``baseline``."""
-        spread = lambda r, f="{:,.0f}": f"{f.format(r.median)} ({f.format(r.low)}-{f.format(r.high)})"
-        pct = lambda r: f"{r.median:.0%} ({r.low:.0%}-{r.high:.0%})"
-        lines = [f"{'':26} {'samples/s: median (min-max)':>32} {'GFLOP/s':>8} {'of the mm peak':>16} "
-                 f"{'of the products':>16} {'vs ' + baseline.split()[0]:>16}"]
-        for rung, rate in self.samples.items():
-            lines.append(f"{rung:26} {spread(rate):>32} {self.flops(rung).median / 1e9:8.1f} "
-                         f"{pct(self.flops(rung) / self.peak):>16} {pct(self.flops(rung) / self.products):>16} "
-                         f"{spread(rate / self.samples[baseline], '{:.2f}x'):>16}")
-        lines.append(f"limits: torch.mm {self.n}x{self.n} {spread(self.peak * 1e-9, '{:.0f}')} GFLOP/s; the step's "
-                     f"products alone {spread(self.products * 1e-9, '{:.0f}')} GFLOP/s = "
-                     f"{pct(self.products / self.peak)} of the peak")
-        return "\n".join(lines)
-
-
-def speed_ladder(images: torch.Tensor, labels: torch.Tensor, x: torch.Tensor, y: torch.Tensor, batch_size: int = 100,
-                 *, seconds: float = 1.0, repeats: int = 5, n: int = 1024, seed: int = 0) -> SpeedLadder:
-    """Measure the ladder (:data:`RUNGS`) and both limits together with :func:`measure_rates`.
-
-    ``images`` and ``labels`` (uint8 images) feed the articles' recipe; ``x`` and ``y`` (normalised
-    rows, on the device to measure) feed the others. Each rung trains its own model from ``seed``.
-    """
-    workloads = {RUNGS[0]: (articles_epoch(images, labels, batch_size, device=x.device, seed=seed), len(images)),
-                 RUNGS[1]: (standard_epoch(x, y, batch_size, seed=seed), len(x)),
-                 RUNGS[2]: (helpers_epoch(x, y, batch_size, seed=seed), len(x)),
-                 RUNGS[3]: (fastest_epoch(x, y, batch_size, seed=seed), len(x)),
-                 "peak": matmul_workload(n, x.device), "products": products_workload(SIZES, batch_size, x.device)}
-    rates = measure_rates(workloads, seconds=seconds, repeats=repeats, device=x.device)
-    return SpeedLadder({rung: rates[rung] for rung in RUNGS}, rates["peak"], rates["products"], batch_size, n)

@@ -15,8 +15,8 @@ offline; :data:`ARTICLES` is their training choices as a :class:`Recipe`.
 * **label smoothing**: the targets are 0.91/0.01 instead of 1/0, so the logits stay moderate;
 * optionally an **exponential moving average (EMA) of the weights**.
 
-:class:`Recipe` holds the choices, :func:`train_recipe` applies them with the collection's
-:func:`~lepton_helpers.training.fit`, :func:`ablation` measures what each one contributes, and
+:class:`Recipe` holds the choices, :func:`train_recipe` applies them in its own loop
+(:func:`recipe_epoch`: notebook 03's loop plus the augmentation and the schedule), :func:`ablation` measures what each one contributes, and
 :func:`cross_validate` compares recipes on the training digits alone, before the one test run.
 ``python -m lepton_helpers.course.recipe`` trains it and prints the training time and test accuracy.
 """
@@ -24,6 +24,7 @@ offline; :data:`ARTICLES` is their training choices as a :class:`Recipe`.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -37,12 +38,13 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from sklearn.model_selection import StratifiedKFold
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import transforms
+from tqdm.auto import tqdm
 
 from .env import check_count, seeded
 from .evaluation import compare_items, mean_se
 from .models import MLP
 from .preprocessing import Normalizer
-from .training import History, evaluate, fit, parameter_groups, predict_logits, train_epoch
+from .training import History, TensorBatches, evaluate, parameter_groups, predict_logits, train_epoch
 
 SIDE = 28
 """MNIST images are 28 x 28 pixels."""
@@ -208,7 +210,7 @@ ARTICLES = Recipe(epochs=10, batch_size=100, lr=1e-3, weight_decay=0.0, one_cycl
 
 @dataclass
 class RecipeParts:
-    """What a :class:`Recipe` trains a model with: the arguments ``fit`` and ``train_epoch`` take."""
+    """What a :class:`Recipe` trains a model with (:func:`recipe_epoch` applies them)."""
 
     optimizer: torch.optim.Optimizer
     batch_scheduler: torch.optim.lr_scheduler.LRScheduler | None
@@ -227,24 +229,38 @@ def recipe_parts(recipe: Recipe, model: nn.Module, n_train: int, *, fill: float 
     return RecipeParts(optimizer, schedule, partial(F.cross_entropy, label_smoothing=recipe.label_smoothing), augment)
 
 
+def recipe_epoch(model: nn.Module, batches: TensorBatches, parts: RecipeParts,
+                 after_step: Callable | None = None) -> float:
+    """One pass of :func:`~lepton_helpers.training.train_epoch` with the recipe's parts, each batch augmented
+    (when the recipe augments) just before its forward pass; the mean training loss."""
+    augmented = batches if parts.augment is None else ((parts.augment(xb), yb) for xb, yb in batches)
+    return train_epoch(model, augmented, parts.optimizer, parts.loss_fn, parts.batch_scheduler, after_step)
+
+
 def train_recipe(recipe: Recipe, x: torch.Tensor, y: torch.Tensor, *, fill: float = 0.0,
                  val: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0, progress: bool = True,
                  desc: str = "recipe") -> tuple[MLP, History]:
-    """Train a fresh 784-128-64-10 ReLU :class:`MLP` on ``(x, y)`` (on their device) with ``recipe``.
+    """Train a fresh 784-128-64-10 ReLU :class:`MLP` on ``(x, y)`` (on their device) with ``recipe``, from ``seed``.
 
-    ``fill`` is the background value for augmentation (:func:`background`). Returns the model
-    (holding the averaged weights when ``ema_decay`` is set) and the training history
-    (``history.seconds[-1]`` is the training time; its validation numbers are the raw weights').
+    ``fill`` is augmentation's background (:func:`background`). Returns the model (the averaged weights
+    when ``ema_decay`` is set) and its history (``seconds``: training only; validation scores the raw weights).
     """
     with seeded(seed):
         model = MLP((784, 128, 64, 10), "relu").to(x.device)
     parts = recipe_parts(recipe, model, len(x), fill=fill, seed=seed)
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema_decay))
            if recipe.ema_decay is not None else None)
-    history = fit(model, x, y, epochs=recipe.epochs, batch_size=recipe.batch_size, optimizer=parts.optimizer,
-                  val=val, batch_scheduler=parts.batch_scheduler, loss_fn=parts.loss_fn, seed=seed, progress=progress,
-                  desc=desc, augment=parts.augment,
-                  after_step=None if ema is None else partial(ema.update_parameters, model))
+    after_step = None if ema is None else partial(ema.update_parameters, model)
+    batches = TensorBatches(x, y, recipe.batch_size, seed=seed)
+    history, epochs = History(), range(check_count("epochs", recipe.epochs))
+    for _ in tqdm(epochs, desc=desc) if progress else epochs:  # every draw comes from a seeded generator
+        start = time.perf_counter()
+        history.train_loss.append(recipe_epoch(model, batches, parts, after_step))
+        history.seconds.append((history.seconds[-1] if history.seconds else 0.0) + time.perf_counter() - start)
+        if val is not None:
+            val_loss, val_acc = evaluate(model, *val, loss_fn=parts.loss_fn)
+            history.val_loss.append(val_loss)
+            history.val_acc.append(val_acc)
     if ema is not None:
         model.load_state_dict(ema.module.state_dict())
     return model, history

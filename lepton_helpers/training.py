@@ -32,9 +32,8 @@ class TensorBatches:
     """Iterate over ``(x[idx], y[idx])`` mini-batches of tensors already on their device.
 
     Each pass reshuffles (when ``shuffle``) with its own seeded generator, so the order of
-    batches is reproducible and independent of every other random draw. Rows are gathered with
-    ``index_select``, which copies whole rows; ``x[idx]`` gives the same tensor through PyTorch's
-    general indexing, several times slower on a CPU (notebook 08's profile).
+    batches is reproducible and independent of every other random draw; rows are gathered with
+    ``index_select``.
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 100, *, shuffle: bool = True,
@@ -120,19 +119,15 @@ def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 
 def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Optimizer,
-                loss_fn: Callable = F.cross_entropy, batch_scheduler=None, augment: Callable | None = None,
-                after_step: Callable | None = None) -> float:
+                loss_fn: Callable = F.cross_entropy, batch_scheduler=None, after_step: Callable | None = None) -> float:
     """One pass over ``batches``; returns the mean training loss.
 
-    ``batch_scheduler`` (if given) steps after every batch (as in :func:`fit`); ``augment(xb)`` (if given) transforms each training
-    batch before the forward pass; ``after_step()`` (if given) runs after every optimiser step
-    (for example to update an average of the weights).
+    ``batch_scheduler`` (if given) steps after every batch; ``after_step()`` (if given) runs after every
+    optimiser step (for example to record the learning rate).
     """
     model.train()
     total, count = torch.zeros((), device=next(model.parameters()).device), 0
     for xb, yb in batches:
-        if augment is not None:
-            xb = augment(xb)
         loss = loss_fn(model(xb), yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -149,10 +144,9 @@ def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Opti
 def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int = 5,
         batch_size: int = 100, lr: float = 1e-3, optimizer: torch.optim.Optimizer | None = None,
         val: tuple[torch.Tensor, torch.Tensor] | None = None, scheduler=None, batch_scheduler=None,
-        patience: int | None = None, loss_fn: Callable = F.cross_entropy, seed: int = 0,
-        progress: bool = True, desc: str = "training", augment: Callable | None = None,
+        patience: int | None = None, seed: int = 0, progress: bool = True, desc: str = "training",
         after_step: Callable | None = None) -> History:
-    """Train ``model`` in place on tensors already on its device and return the :class:`History`.
+    """Train ``model`` in place with cross-entropy on tensors already on its device; return the :class:`History`.
 
     Args:
         optimizer: defaults to Adam(lr) (the articles' choice).
@@ -163,7 +157,7 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epoch
             generator (dropout and other random layers); the caller's random state is restored.
         patience: early stopping: stop after this many epochs without a better validation
             loss, and restore the best weights (needs ``val``).
-        augment, after_step: passed to :func:`train_epoch` (batch augmentation; a per-step hook).
+        after_step: passed to :func:`train_epoch` (runs after every optimiser step).
     """
     epochs = check_count("epochs", epochs)
     if patience is not None and (val is None or isinstance(patience, bool) or not isinstance(patience, numbers.Integral)
@@ -180,12 +174,12 @@ def fit(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epoch
     with seeded(seed):
         for epoch in bar:
             start = time.perf_counter()
-            history.train_loss.append(train_epoch(model, batches, optimizer, loss_fn, batch_scheduler, augment,
-                                                  after_step))
+            history.train_loss.append(train_epoch(model, batches, optimizer, batch_scheduler=batch_scheduler,
+                                                  after_step=after_step))
             trained += time.perf_counter() - start
             history.seconds.append(trained)
             if val is not None:
-                val_loss, val_acc = evaluate(model, *val, loss_fn=loss_fn)
+                val_loss, val_acc = evaluate(model, *val)
                 history.val_loss.append(val_loss)
                 history.val_acc.append(val_acc)
                 bar.set_postfix(val_acc=f"{val_acc:.4f}")

@@ -2,12 +2,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from lepton_helpers.env import seeded
 from lepton_helpers.models import MLP
-from lepton_helpers.profiling import (RUNGS, FastMLPTrainer, OperationProfile, Rate, SpeedLadder, best_seconds,
-                                      compiled_samples_per_second, counted_flops, fastest_epoch, fresh_mlp,
-                                      matmul_gflops, matmul_workload, measure_rates, measured_memory, mlp_memory,
-                                      operation_profile, products_workload, saved_activation_bytes, speed_ladder,
-                                      training_step_flops)
+from lepton_helpers.profiling import (FastMLPTrainer, OperationProfile, Speed, Timing, counted_flops, matmul_workload,
+                                      measured_memory, mlp_memory, operation_profile, products_workload,
+                                      saved_activation_bytes, step_product_shapes, timed, training_step_flops)
 from lepton_helpers.training import TensorBatches, parameter_groups, train_epoch
 
 
@@ -57,37 +56,24 @@ def test_saved_activations_grow_with_the_batch():
     assert sizes == [4 * b * (10 + 8 + 3) for b in (1, 5)]
 
 
-def test_best_seconds_warms_up_then_repeats():
+# ---------------------------------------------------------------- timing
+def test_timed_runs_blocks_of_calls_and_summarises_them_by_quartiles():
     calls = []
-    seconds = best_seconds(lambda: calls.append(1), repeats=4)
-    assert len(calls) == 5 and seconds >= 0
+    timing = timed(lambda: calls.append(1), min_run_time=0.01)
+    assert timing.blocks >= 1 and len(calls) >= timing.blocks
+    assert 0 < timing.q1 <= timing.median <= timing.q3
+    with pytest.raises(ValueError, match="min_run_time"):
+        timed(lambda: None, min_run_time=0)
 
 
-def test_matmul_rate_is_a_positive_number():
-    assert matmul_gflops(64, repeats=2) > 0
-
-
-# ---------------------------------------------------------------- measuring
-def test_rates_summarise_repeats_and_divide_repeat_by_repeat():
-    a, b = Rate((4.0, 1.0, 3.0)), Rate((2.0, 1.0, 1.0))
-    assert (a.median, a.low, a.high) == (3.0, 1.0, 4.0)
-    assert (a / b).values == (2.0, 1.0, 3.0) and (a * 0.5).values == (2.0, 0.5, 1.5)
-    with pytest.raises(ValueError, match="one value per repeat"):
-        a / Rate((1.0,))
-
-
-def test_measure_rates_interleaves_the_workloads_for_every_repeat():
-    calls = []
-    workloads = {"a": (lambda: calls.append("a"), 10.0), "b": (lambda: calls.append("b"), 1.0)}
-    rates = measure_rates(workloads, seconds=0.01, repeats=3, chunk=0.002)
-    assert set(rates) == {"a", "b"} and all(len(r.values) == 3 and r.low > 0 for r in rates.values())
-    timed = calls[4:]  # after each workload's warm-up and calibration calls
-    switches = sum(1 for first, second in zip(timed, timed[1:]) if first != second)
-    assert switches >= 2 * 3 - 1, "each repeat should take turns between the workloads"
-    with pytest.raises(ValueError, match="repeats"):
-        measure_rates(workloads, repeats=0)
-    with pytest.raises(ValueError, match="seconds"):
-        measure_rates(workloads, seconds=0)
+def test_timings_turn_into_speeds_and_ratios_keep_the_widest_spread():
+    timing = Timing(median=0.02, q1=0.01, q3=0.04, blocks=5)
+    speed = timing.per_second(100.0)  # 100 units per call
+    assert (speed.median, speed.low, speed.high) == (5000.0, 2500.0, 10000.0)
+    ratio = speed / Speed(1000.0, 500.0, 2000.0)
+    assert (ratio.median, ratio.low, ratio.high) == (5.0, 1.25, 20.0)
+    assert (speed * 2).format("{:.0f}") == "10000 (IQR 5000-20000)"
+    assert str(timing) == "20.000 ms (IQR 10.000-40.000, 5 blocks)"
 
 
 @pytest.mark.parametrize("sizes,batch", [((784, 128, 64, 10), 100), ((30, 20, 5), 7)])
@@ -96,9 +82,17 @@ def test_the_products_workload_is_the_steps_products(sizes, batch):
     assert flops == training_step_flops(sizes, batch).total == counted_flops(run)
 
 
-def test_the_matmul_workload_counts_2_n_cubed():
-    run, flops = matmul_workload(32)
-    assert flops == 2 * 32 ** 3 == counted_flops(run)
+def test_the_matmul_workload_counts_2_m_k_n():
+    run, flops = matmul_workload(32, 16, 8)
+    assert flops == 2 * 32 * 16 * 8 == counted_flops(run)
+
+
+@pytest.mark.parametrize("sizes,batch", [((784, 128, 64, 10), 100), ((30, 20, 5), 7)])
+def test_the_steps_product_shapes_add_up_to_its_flops(sizes, batch):
+    shapes = step_product_shapes(sizes, batch)
+    assert len(shapes) == 2 * (len(sizes) - 1) + len(sizes) - 2
+    assert sum(2 * m * k * n for m, k, n in shapes) == training_step_flops(sizes, batch).total
+    assert shapes[0] == (batch, sizes[0], sizes[1]) and shapes[-1] == (sizes[1], batch, sizes[0])
 
 
 def test_operation_profile_names_the_products_and_divides_per_step(capfd):
@@ -118,6 +112,11 @@ def test_profile_by_kind_splits_the_step_into_products_others_and_outside():
 
 
 # ---------------------------------------------------------------- the fastest step
+def fresh_mlp(seed):
+    with seeded(seed):
+        return MLP((784, 128, 64, 10))
+
+
 def _digits(n=350, features=784, classes=10, seed=1):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, features, generator=g), torch.randint(0, classes, (n,), generator=g)
@@ -126,13 +125,13 @@ def _digits(n=350, features=784, classes=10, seed=1):
 @pytest.mark.parametrize("weight_decay", [0.0, 0.05])
 def test_fast_trainer_takes_the_autograd_steps(weight_decay):
     x, y = _digits()  # 350 rows: three batches of 100 and a last one of 50
-    reference, fast = fresh_mlp("cpu", 0), fresh_mlp("cpu", 0)
+    reference, fast = fresh_mlp(0), fresh_mlp(0)
     optimizer = torch.optim.AdamW(parameter_groups(reference, weight_decay), lr=1e-3)
     batches = TensorBatches(x, y, 100, seed=3)
     trainer = FastMLPTrainer(fast, TensorBatches(x, y, 100, seed=3), lr=1e-3, weight_decay=weight_decay)
     for _ in range(4):
         assert trainer.train_epoch() == pytest.approx(train_epoch(reference, batches, optimizer), abs=1e-5)
-    moved = max((p - q).abs().max().item() for p, q in zip(reference.parameters(), fresh_mlp("cpu", 0).parameters()))
+    moved = max((p - q).abs().max().item() for p, q in zip(reference.parameters(), fresh_mlp(0).parameters()))
     difference = max((p - q).abs().max().item() for p, q in zip(reference.parameters(), fast.parameters()))
     assert moved > 1e-3 and difference < 1e-5
     torch.testing.assert_close(fast(x[:5]), reference(x[:5]), atol=1e-5, rtol=0)  # the module trained in place
@@ -164,33 +163,3 @@ def test_fast_trainer_refuses_what_it_does_not_write_out():
         FastMLPTrainer(MLP((12, 2)), TensorBatches(x, y, 5))
     with pytest.raises(ValueError, match="lr"):
         FastMLPTrainer(MLP((12, 3)), TensorBatches(x, y, 5), lr=0.0)
-
-
-# ---------------------------------------------------------------- the ladder
-def test_the_ladder_reports_both_limits_and_the_ratio_to_the_standard_path():
-    samples = {rung: Rate((rate, rate)) for rung, rate in zip(RUNGS, (1e4, 5e4, 1e5, 2e5))}
-    ladder = SpeedLadder(samples, peak=Rate((2e11, 2e11)), products=Rate((1e11, 1e11)), batch_size=100, n=1024)
-    assert ladder.flops("fastest step").median == pytest.approx(2e5 * 454_400)  # 45.44 MFLOP per step of 100
-    fastest = next(line for line in ladder.report().splitlines() if line.startswith("fastest step"))
-    # 90.9 GFLOP/s: 45% of the mm peak, 91% of the products alone, 4x the standard DataLoader path
-    for expected in ("200,000 (200,000-200,000)", "90.9", "45% (45%-45%)", "91% (91%-91%)", "4.00x (4.00x-4.00x)"):
-        assert expected in fastest, f"{expected!r} not in {fastest!r}"
-    assert "products alone 100 (100-100) GFLOP/s = 50% (50%-50%) of the peak" in ladder.report()
-
-
-def test_speed_ladder_measures_every_rung_and_both_limits(mnist):
-    x, y = _digits(200)
-    ladder = speed_ladder(mnist.train_images[:100], mnist.train_labels[:100], x, y, 50, seconds=0.01, repeats=2, n=64)
-    assert list(ladder.samples) == list(RUNGS) and all(len(r.values) == 2 for r in ladder.samples.values())
-    assert ladder.peak.low > 0 and ladder.products.low > 0 and ladder.n == 64
-    assert fastest_epoch(x, y, 50)() > 0  # one epoch, its mean loss
-
-
-def test_compiling_on_a_cpu_without_a_cpp_compiler_says_so_before_compiling(monkeypatch):
-    import lepton_helpers.profiling as profiling
-
-    monkeypatch.setattr(profiling.shutil, "which", lambda name: None)
-    monkeypatch.setattr(profiling.torch, "compile", lambda model: pytest.fail("compiled without a C++ compiler"))
-    x, y = torch.zeros(4, 784), torch.zeros(4, dtype=torch.long)
-    with pytest.raises(RuntimeError, match="needs a C\\+\\+ compiler.*install g\\+\\+ or clang"):
-        compiled_samples_per_second(x, y, 2)

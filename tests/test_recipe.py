@@ -8,8 +8,11 @@ import torch
 from lepton_helpers.evaluation import compare_items
 from lepton_helpers.models import MLP
 from lepton_helpers.preprocessing import Normalizer
+from lepton_helpers import recipe as recipe_module
+from lepton_helpers.env import seeded
 from lepton_helpers.recipe import (ARTICLES, RandomAffine, Recipe, ablation, affine_theta, background, format_ablation,
-                                   recipe_parts, train_recipe, warp)
+                                   recipe_epoch, recipe_parts, train_recipe, warp)
+from lepton_helpers.training import TensorBatches, fit, train_epoch
 
 ZERO, ONE = torch.zeros(3), torch.ones(3)
 
@@ -75,8 +78,59 @@ def test_train_recipe_leaves_the_callers_generator_alone(small, keeps_global_rng
     keeps_global_rng(lambda _: train_recipe(Recipe(epochs=1), x[:200], y[:200], fill=fill, progress=False))
 
 
-def test_the_recipes_training_time_leaves_validation_out(small, fake_training_clock):
+def _same_weights(a, b) -> bool:
+    return all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_the_recipes_loop_takes_fits_steps_bit_for_bit(small):
+    """Without augmentation or smoothing the recipe is what ``fit`` runs with its parts (the path it replaced):
+    same weights, losses and validation scores, one-cycle and the EMA included."""
+    x, y, xv, yv, fill = small
+    recipe = Recipe(epochs=2, batch_size=100, augment=False, label_smoothing=0.0, ema_decay=0.9)
+    model, history = train_recipe(recipe, x[:600], y[:600], fill=fill, val=(xv, yv), seed=3, progress=False)
+    with seeded(3):
+        reference = MLP((784, 128, 64, 10), "relu")
+    parts = recipe_parts(recipe, reference, 600, fill=fill, seed=3)
+    ema = recipe_module.AveragedModel(reference, multi_avg_fn=recipe_module.get_ema_multi_avg_fn(0.9))
+    expected = fit(reference, x[:600], y[:600], epochs=2, batch_size=100, optimizer=parts.optimizer, val=(xv, yv),
+                   batch_scheduler=parts.batch_scheduler, seed=3, progress=False,
+                   after_step=lambda: ema.update_parameters(reference))
+    assert _same_weights(model, ema.module)
+    assert (history.train_loss, history.val_loss, history.val_acc) == (
+        expected.train_loss, expected.val_loss, expected.val_acc)
+
+
+def test_the_recipe_augments_each_batch_before_its_forward_pass(small):
+    """One recipe epoch = ``train_epoch`` over the batches warped by a RandomAffine with the same seed, in order."""
+    x, y, _, _, fill = small
+    recipe = Recipe(epochs=1, batch_size=100)
+    models = []
+    for _ in range(2):
+        with seeded(0):
+            models.append(MLP((784, 128, 64, 10), "relu"))
+    ours, theirs = (recipe_parts(recipe, m, 300, fill=fill, seed=5) for m in models)
+    loss = recipe_epoch(models[0], TensorBatches(x[:300], y[:300], 100, seed=5), ours)
+    warp_again = RandomAffine(fill=fill, seed=5)
+    warped = [(warp_again(xb), yb) for xb, yb in TensorBatches(x[:300], y[:300], 100, seed=5)]
+    expected = train_epoch(models[1], warped, theirs.optimizer, theirs.loss_fn, theirs.batch_scheduler)
+    assert loss == expected and _same_weights(*models)
+
+
+def test_the_recipes_training_time_leaves_validation_out(small, monkeypatch):
     """With a clock where a training pass takes 1 s and a validation 100 s, the recipe reports 2 s for 2 epochs."""
+    import types
+
+    now = [0.0]
+
+    def taking(seconds, function):
+        def run(*args, **kwargs):
+            now[0] += seconds
+            return function(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(recipe_module, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+    monkeypatch.setattr(recipe_module, "recipe_epoch", taking(1.0, recipe_epoch))
+    monkeypatch.setattr(recipe_module, "evaluate", taking(100.0, recipe_module.evaluate))
     x, y, xv, yv, fill = small
     _, history = train_recipe(replace(ARTICLES, epochs=2), x[:200], y[:200], fill=fill, val=(xv, yv), progress=False)
     assert history.seconds == [1.0, 2.0] and len(history.val_acc) == 2

@@ -17,5 +17,5 @@ def load(name: str) -> dict:
     if not path.is_file():
         known = sorted(p.name[:-5] for p in resources.files(__package__).iterdir() if p.name.endswith(".json"))
         raise FileNotFoundError(f"no recorded result {name!r}; recorded: {', '.join(known) or 'none'}. "
-                                "Each record is written by the command it names (e.g. --results).")
+                                "Each record is written by the command it names (with --record).")
     return json.loads(path.read_text())
