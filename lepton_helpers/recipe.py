@@ -38,11 +38,10 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from sklearn.model_selection import StratifiedKFold
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import transforms
-from tqdm.auto import tqdm
-
 from .env import check_count, seeded
 from .evaluation import compare_items, mean_se
 from .models import MLP
+from .pictures import tqdm
 from .preprocessing import Normalizer
 from .training import History, TensorBatches, evaluate, parameter_groups, predict_logits, train_epoch
 
