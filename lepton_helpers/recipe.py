@@ -38,6 +38,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from sklearn.model_selection import StratifiedKFold
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import transforms
+
 from .env import check_count, seeded
 from .evaluation import compare_items, mean_se
 from .models import MLP
