@@ -9,9 +9,13 @@ the tests run through the check).
 
 Kinds: :class:`Implement` (a function, run on fresh random inputs against a reference),
 :class:`Choice` (``interpret``: choose among stated options; ``predict``: predict, then the check
-runs a small experiment and compares; without a prediction it runs nothing), :class:`Compute` (a number, compared in the quantity asked
-for with a stated tolerance) and :class:`Design` (an experiment the learner designs; the check
-judges the design, then runs it).
+runs a small experiment and compares; without a prediction it runs nothing), :class:`Compute` (a
+number, compared in the quantity asked for with a stated tolerance) and :class:`Design` (an
+experiment the learner designs; the check judges the design, then runs it).
+
+An exception in an implement answer is explained when it is a common error (:func:`explain_error`:
+shapes that do not broadcast, ``math.*`` on a tensor); a dict answer's feedback follows the task's
+key order.
 
 Grading never raises for a learner's answer: an exception in their code becomes a "not yet"
 with the input that triggered it. The first line of every verdict follows one fixed,
@@ -407,9 +411,8 @@ def explain_error(err: Exception) -> str | None:
                 f"{match[2]} ≠ {match[3]}). Check each factor's shape; is a transpose `.T` missing or extra?")
     if any(text in message for text in _ONE_NUMBER):
         function = _math_function(err)
-        if function:
-            return (f"math.{function} works on one number, not on a tensor: use {_torch_name(function)}, "
-                    "which works elementwise")
+        if function and (torch_name := _torch_name(function)):
+            return f"math.{function} works on one number, not on a tensor: use {torch_name}, which works elementwise"
         return ("a tensor of several numbers was used where Python expects one number (math.*, float(), or an "
                 "`if` on a tensor): use torch's elementwise functions (torch.exp, torch.log, torch.where)")
     return None
@@ -424,9 +427,10 @@ def _math_function(err: Exception) -> str | None:
     return found
 
 
-def _torch_name(function: str) -> str:
-    name = {"fabs": "abs", "pow": "pow", "fsum": "sum"}.get(function, function)
-    return f"torch.{name}" if hasattr(torch, name) else "the torch function of the same job"
+def _torch_name(function: str) -> str | None:
+    """``torch.exp`` for ``math.exp`` (``torch.abs`` for ``math.fabs``); None when torch has no such function."""
+    name = {"fabs": "abs", "fsum": "sum"}.get(function, function)
+    return f"torch.{name}" if hasattr(torch, name) else None
 
 
 # ---------------------------------------------------------------- choices: interpret, predict
