@@ -9,6 +9,7 @@ import builtins
 import dataclasses
 import functools
 import math
+import re
 from math import comb
 from pathlib import Path
 
@@ -167,11 +168,20 @@ def test_a_predict_experiment_gives_the_expected_outcome_and_keeps_the_callers_g
     assert set(exercise.outcome(result)) == set(exercise.correct), exercise.report(result)
 
 
-def test_a_predict_check_runs_without_a_prediction_and_says_it_is_missing():
-    verdict = grade("07.3", None)
-    assert verdict.status == "unanswered"
-    assert verdict.details[0].startswith("No prediction given: the experiment ran anyway")
-    assert any("40,000 test digits" in line for line in verdict.details)
+def _must_not_run():
+    raise AssertionError("the experiment ran without a prediction")
+
+
+@pytest.mark.parametrize("exercise_id", PREDICT)
+def test_a_predict_check_without_a_prediction_runs_nothing_and_shows_no_result(exercise_id, monkeypatch, capsys):
+    exercise = get(exercise_id)
+    monkeypatch.setitem(ex.BANK, exercise_id, dataclasses.replace(exercise, experiment=_must_not_run))
+    for unfilled in (None, run_source(exercise, exercise.answer_cell)):
+        ex.check(exercise_id, unfilled)
+        out = capsys.readouterr().out
+        assert out.splitlines()[0] == f"Exercise {exercise_id} · ⬜ not answered yet"
+        assert f"Set `{exercise.answer_name}` to one of" in out and "nothing ran" in out
+        assert re.findall(r"\d+(?:[.,]\d+)*", out) == [exercise_id], f"a number other than the id: {out}"
 
 
 def test_a_wrong_number_is_reported_in_the_quantity_asked_for():
@@ -191,6 +201,29 @@ def test_01_3_the_chance_a_random_split_misses_the_small_class():
     assert 0.2 < chance < 0.3                     # "about 1 in 4", as the reasons say
     missing = get("01.3").experiment()
     assert missing["stratified"] == 0 and abs(missing["random"] / 200 - chance) < 0.1
+
+
+def test_00_1_the_reference_weights_meet_both_conditions_of_the_task():
+    from lepton_helpers.data import load_mnist
+    labels = load_mnist("bundled").train_labels
+    weights = get("00.1").reference(labels)
+    totals = weights * torch.bincount(labels, minlength=10)
+    assert torch.allclose(totals, totals[0].expand(10)) and math.isclose(weights[labels].mean().item(), 1.0)
+
+
+def test_04_3_the_classmates_numbers_give_the_verdict_the_reasons_state():
+    from lepton_helpers.evaluation import compare
+    from lepton_helpers.exercises import nb04
+    result = compare([a / 100 for a in nb04.GREEDY_RUN], [a / 100 for a in nb04.BACKPROP_RUN])
+    assert "difference +0.70 ± 0.47 points -> no detectable difference" in str(result)
+    assert "+0.70" in get("04.3").reasons["B"] and "0.47" in get("04.3").reasons["B"]
+
+
+def test_08_3_the_expected_speed_up_and_the_wrong_ones_are_told_apart():
+    exercise = get("08.3")
+    assert round(exercise.value(), 2) == 63.12
+    values = [exercise.value(), *(m.answer for m in exercise.mistakes)]
+    assert min(abs(a - b) for i, a in enumerate(values) for b in values[i + 1:]) > 2 * exercise.tolerance
 
 
 def test_02_2_the_reference_folding_is_the_packages():

@@ -4,6 +4,10 @@ tests/test_course_classroom.py)."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import re
+
 import nbformat
 import pytest
 import torch
@@ -63,14 +67,18 @@ def test_hint_gives_the_next_tier_each_call(capsys, monkeypatch):
         hint("03.2", 3)
 
 
-def test_solution_prints_but_assigns_nothing(capsys):
-    df_dk = "mine"
-    before = dict(globals())
+def test_solution_prints_the_solution_and_the_reasons_and_runs_no_experiment(capsys, monkeypatch):
     solution("03.1")
     assert get("03.1").solution in capsys.readouterr().out
-    assert df_dk == "mine" and globals().keys() == before.keys()
+    predict = get("02.3")
+    monkeypatch.setitem(ex.BANK, "02.3", dataclasses.replace(predict, experiment=_must_not_run))
     solution("02.3")
-    assert "Why A:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert predict.solution in out and f"Why A: {predict.reasons['A']}" in out
+
+
+def _must_not_run():
+    raise AssertionError("the experiment ran")
 
 
 # ---------------------------------------------------------------- feedback for odd answers
@@ -110,6 +118,63 @@ def test_implement_feedback_for_odd_answers():
     assert "NaN where a number is expected" in nan.reason
 
 
+# ---------------------------------------------------------------- feedback for common errors
+SCALE_ROWS = Implement(id="99.7", title="t", task="t", answer_cell="", answer_name="f", solution="", hints=("a", "b"),
+                       reference=lambda W, k: torch.sigmoid(k[:, None] * W),
+                       cases=lambda g: [(torch.randn(3, 5, generator=g), torch.rand(3, generator=g))],
+                       arg_names=("W", "k"))
+
+
+def _math_exp_on_a_tensor(W, k):
+    return 1 / (1 + math.exp(-(k[:, None] * W)))
+
+
+def test_a_broadcasting_error_is_explained_with_the_fix():
+    verdict = SCALE_ROWS.grade(lambda W, k: torch.sigmoid(k * W))
+    assert verdict.reason.startswith("your function raised RuntimeError: the shapes do not broadcast "
+                                     "(sizes 3 and 5 meet at dimension 1)")
+    assert "`k[:, None] * W`" in verdict.reason
+    assert verdict.details[0] == ("the error: The size of tensor a (3) must match the size of tensor b (5) at "
+                                  "non-singleton dimension 1")
+    numpy_error = SCALE_ROWS.grade(lambda W, k: torch.from_numpy(k.numpy() * W.numpy()))
+    assert "the shapes do not broadcast (shapes (3,) (3,5))" in numpy_error.reason
+
+
+def test_k_times_w_on_a_square_layer_is_named_in_02_2():
+    """On a square layer `k * W` runs but scales the columns: the check says so instead of 'values differ'."""
+    verdict = grade("02.2", lambda W, b, k, theta: (k * W, k * (b - theta)))
+    assert verdict.reason.startswith("`k * W` scales column j of W by k[j]") and "`k[:, None] * W`" in verdict.reason
+    assert "tensor of shape (4, 4)" in verdict.details[0]
+
+
+def test_math_on_a_tensor_says_which_torch_function_to_use():
+    verdict = SCALE_ROWS.grade(_math_exp_on_a_tensor)
+    assert verdict.reason == ("your function raised ValueError: math.exp works on one number, not on a tensor: "
+                              "use torch.exp, which works elementwise")
+    source_unknown = SCALE_ROWS.grade(lambda W, k: float(W))     # no math call on the failing line
+    assert "use torch's elementwise functions" in source_unknown.reason
+
+
+def test_a_matrix_product_of_mismatched_shapes_names_the_inner_sizes():
+    verdict = SCALE_ROWS.grade(lambda W, k: W @ W)
+    assert verdict.reason.startswith("your function raised RuntimeError: a matrix product whose inner sizes differ "
+                                     "(3x5 times 3x5: 5 ≠ 3)")
+
+
+def test_a_dict_answer_puts_the_right_and_not_yet_line_first_in_the_tasks_key_order():
+    from lepton_helpers.exercises import nb03
+    flipped = get("03.2").mistakes[-1].answer                 # only the θ gradients have the wrong sign
+    verdict = grade("03.2", lambda X, y, p: dict(reversed(list(flipped(X, y, p).items()))))
+    assert verdict.details[0] == "right: W1, b1, k1, W2, b2, k2, W3, b3; not yet: th1, th2"
+    assert verdict.details[1].startswith("input: ")
+    assert verdict.details[2].startswith("expected ['th1']: tensor of shape")   # the task's first wrong key
+    assert verdict.details[3].startswith("got ['th1']:      tensor of shape")
+    mantissas = [n for line in verdict.details[2:4] for n in re.findall(r"(\d+\.\d+)(?:e[-+]?\d+)?", line)]
+    assert mantissas and all(len(n.replace(".", "").lstrip("0")) <= 4 for n in mantissas), mantissas  # 4 digits
+    missing = grade("03.2", lambda X, y, p: {k: v for k, v in nb03._autograd(X, y, p).items() if k not in ("b3", "k1")})
+    assert missing.reason == "keys differ: missing ['k1', 'b3'], unexpected []"
+
+
 def test_the_reference_sees_the_inputs_before_the_learners_code_changes_them():
     seen = []
     toy = Implement(id="99.2", title="t", task="t", answer_cell="", answer_name="f", solution="", hints=("a", "b"),
@@ -124,10 +189,15 @@ def test_choice_compute_and_design_feedback():
                      hints=("a", "b"), options={"A": "up", "B": "down"}, reasons={"A": "it went up", "B": "no"},
                      correct="A", kind="predict", experiment=lambda: runs.append(1) or 5, report=lambda r: [f"ran: {r}"],
                      outcome=lambda r: "A")
-    assert predict.grade(None).status == "unanswered" and len(runs) == 1
+    unanswered = predict.grade(None)
+    assert unanswered.status == "unanswered" and not runs, "no prediction: nothing may run"
+    assert unanswered.details == ['No prediction yet, so nothing ran. Set `p` to one of "A", "B" in the cell above '
+                                  "(your prediction, before you see any result), then run this cell again: the check "
+                                  "then runs the experiment and compares its result with your prediction."]
+    assert "letter of an option" in predict.grade("Z").reason and not runs, "a malformed prediction runs nothing"
     wrong = predict.grade("B")
-    assert wrong.reason == "no" and wrong.details[0] == "ran: 5"
-    assert predict.grade("a").details == ["ran: 5", "it went up"] and len(runs) == 3
+    assert wrong.reason == "no" and wrong.details[0] == "ran: 5" and len(runs) == 1
+    assert predict.grade("a").details == ["ran: 5", "it went up"] and len(runs) == 2
     assert predict.grade("AB").reason == "no"
     number = Compute(id="99.4", title="t", task="t", answer_cell="", answer_name="v", solution="", hints=("a", "b"),
                      mistakes=(Mistake("percent", "in percent", 250.0),), value=lambda: 2.5, quantity="the rate",
@@ -168,7 +238,10 @@ def test_the_answer_key_lists_every_exercise_with_its_solution_and_wrong_answers
     text = ex.answer_key()
     for exercise in ex.exercises():
         assert f"### {exercise.id} · {exercise.title} ({exercise.kind})" in text
-        assert exercise.solution in text
+        assert exercise.task.strip() in text and exercise.solution in text      # the full task, options included
+        if exercise.kind == "predict":
+            assert (f"Expected outcome of the experiment (the check runs it only once a prediction is given): "
+                    f"**{exercise.correct}**: {exercise.reasons[exercise.correct]}") in text
         for mistake in exercise.mistakes:
             assert f"- {mistake.label}: “{mistake.says}”" in text
     only = ex.answer_key(["3"])
@@ -197,23 +270,23 @@ def test_sync_writes_the_banks_section_and_keeps_prose_ids_and_unchanged_outputs
     assert nb.cells[1]["id"] == prose_id and nb.cells[1].source == "Some prose."
     assert cells.out_of_sync(nb, "00") == []
     sources = [c.source for c in nb.cells]
-    assert 'check("00.1", class_shares)' in sources and "old = ..." not in sources
+    assert 'check("00.1", class_weights)' in sources and "old = ..." not in sources
     assert nb.cells[-1].source == "## Summary" and len({c["id"] for c in nb.cells}) == len(nb.cells)
     find = lambda source: next(c for c in nb.cells if c.source == source)
-    check_cell = find('check("00.1", class_shares)')
+    check_cell = find('check("00.1", class_weights)')
     check_cell.outputs, check_cell.execution_count = [nbformat.v4.new_output("stream", name="stdout", text="y\n")], 7
     ids = [c["id"] for c in nb.cells]
     assert not cells.sync_notebook(nb, "00")                      # nothing to do: ids and outputs stay
-    assert [c["id"] for c in nb.cells] == ids and find('check("00.1", class_shares)').execution_count == 7
-    find('check("00.1", class_shares)').source = 'check("00.1", something_else)'
+    assert [c["id"] for c in nb.cells] == ids and find('check("00.1", class_weights)').execution_count == 7
+    find('check("00.1", class_weights)').source = 'check("00.1", something_else)'
     assert cells.out_of_sync(nb, "00") and cells.sync_notebook(nb, "00")
-    rewritten = find('check("00.1", class_shares)')
+    rewritten = find('check("00.1", class_weights)')
     assert rewritten["id"] == check_cell["id"] and rewritten.outputs == [] and rewritten.execution_count is None
     rewritten.metadata["nbval_tolerance"] = {"atol": 0.3}                # others' metadata survives a sync
     rewritten.metadata["tags"].append("nbval-ignore-output")
     assert not cells.out_of_sync(nb, "00")
     cells.sync_notebook(nb, "00")
-    kept = find('check("00.1", class_shares)').metadata
+    kept = find('check("00.1", class_weights)').metadata
     assert kept["nbval_tolerance"] == {"atol": 0.3} and kept["tags"] == ["exercise", "nbval-ignore-output"]
     nbformat.validate(nb)
 

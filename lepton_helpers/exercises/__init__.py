@@ -16,7 +16,8 @@ placeholder until answered) and a check cell::
   give the failing input, expected and got, the tolerance, or the experiment's result. Only a
   correct answer prints ✅; an unanswered one (the placeholder: ``None``, or a function that raises
   ``NotImplementedError``) says "not answered yet". A check never raises for an answer, so Run All
-  always reaches the end. A predict-then-run check runs its experiment even without a prediction.
+  always reaches the end. A predict-then-run check runs its experiment only once a prediction is given
+  (without one it runs nothing and says how to give one, so a saved notebook holds no result).
 - ``grade(id, answer)`` returns the :class:`~.framework.Verdict` without printing.
 - ``hint(id)`` prints the next hint tier each time it is called in a kernel (a nudge, then the
   method; never the answer); ``hint(id, 2)`` prints tier 2.

@@ -40,8 +40,9 @@ def small_network(activation: Callable[[], nn.Module], seed: int, width: int = 3
         return nn.Sequential(nn.Linear(784, width), activation(), nn.Linear(width, 10)).double()
 
 
-def validation_accuracy(model: nn.Module, optimizer: torch.optim.Optimizer, epochs: int, seed: int) -> float:
-    """Train ``model`` on the 2,000 digits (batches of 50, order from ``seed``); its validation accuracy."""
+def validation_accuracy(model: nn.Module, optimizer: torch.optim.Optimizer, epochs: int, seed: int,
+                        batch_size: int = 50) -> float:
+    """Train ``model`` on the 2,000 digits (batches of ``batch_size``, order from ``seed``); its validation accuracy."""
     x_train, y_train, x_val, y_val = small_digits()
-    fit(model, x_train, y_train, epochs=epochs, batch_size=50, optimizer=optimizer, seed=seed, progress=False)
+    fit(model, x_train, y_train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=seed, progress=False)
     return evaluate(model, x_val, y_val)[1]

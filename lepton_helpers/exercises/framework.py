@@ -9,9 +9,13 @@ the tests run through the check).
 
 Kinds: :class:`Implement` (a function, run on fresh random inputs against a reference),
 :class:`Choice` (``interpret``: choose among stated options; ``predict``: predict, then the check
-runs a small experiment and compares), :class:`Compute` (a number, compared in the quantity asked
-for with a stated tolerance) and :class:`Design` (an experiment the learner designs; the check
-judges the design, then runs it).
+runs a small experiment and compares; without a prediction it runs nothing), :class:`Compute` (a
+number, compared in the quantity asked for with a stated tolerance) and :class:`Design` (an
+experiment the learner designs; the check judges the design, then runs it).
+
+An exception in an implement answer is explained when it is a common error (:func:`explain_error`:
+shapes that do not broadcast, ``math.*`` on a tensor); a dict answer's feedback follows the task's
+key order.
 
 Grading never raises for a learner's answer: an exception in their code becomes a "not yet"
 with the input that triggered it. The first line of every verdict follows one fixed,
@@ -24,6 +28,7 @@ import copy
 import math
 import random
 import re
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -107,11 +112,6 @@ class Exercise:
             raise ValueError(f"exercise ids look like '03.1', got {self.id!r}")
         if len(self.hints) < 2:
             raise ValueError(f"exercise {self.id}: give at least two hint tiers (a nudge, then the method)")
-
-    @property
-    def summary(self) -> str:
-        """The task's first paragraph, on one line (for the answer key)."""
-        return " ".join(self.task.strip().split("\n\n")[0].split())
 
     def grade(self, answer) -> Verdict:
         try:
@@ -206,8 +206,8 @@ def difference(got, want, tol: Tolerance, where: str = "") -> str | None:
     label = f"{where}: " if where else ""
     if isinstance(want, Mapping):
         if not isinstance(got, Mapping):
-            return f"{label}expected a dict with keys {sorted(want)}, got {describe(got)}"
-        missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+            return f"{label}expected a dict with keys {list(want)}, got {describe(got)}"
+        missing, extra = [k for k in want if k not in got], [k for k in got if k not in want]  # the task's order
         if missing or extra:
             return f"{label}keys differ: missing {missing}, unexpected {extra}"
         for key in want:
@@ -319,8 +319,7 @@ class Implement(Exercise):
             except NotImplementedError:
                 raise Unanswered from None
             except Exception as err:  # noqa: BLE001 (the learner's code: report, keep the notebook running)
-                return self.wrong(f"your function raised {type(err).__name__}: {_one_line(err)}",
-                                  [f"input: {self._describe_args(args)}"])
+                return self._raised(err, args)
             if (moved := _changed(args, given)) is not None:
                 return self.wrong(f"your function changed its input `{self._name(moved)}` in place; "
                                   "compute new tensors instead (no `+=`, `-=`, `.add_()`)",
@@ -334,10 +333,21 @@ class Implement(Exercise):
             f"checked on {len(cases)} fresh random inputs against {self.against} (tolerance: {self.tolerance})",
             *(self.confirm(answer, cases) if self.confirm else [])])
 
+    def _raised(self, err: Exception, args) -> Verdict:
+        """A "not yet" for an exception in the learner's code: what it means when it is a common error."""
+        advice = explain_error(err)
+        if advice is None:
+            return self.wrong(f"your function raised {type(err).__name__}: {_one_line(err)}",
+                              [f"input: {self._describe_args(args)}"])
+        return self.wrong(f"your function raised {type(err).__name__}: {advice}",
+                          [f"the error: {_one_line(err)}", f"input: {self._describe_args(args)}"])
+
     def _failure(self, answer, tried, args, got, want, problem) -> Verdict:
-        details = [f"input: {self._describe_args(args)}", f"expected: {describe(want)}", f"got:      {describe(got)}"]
-        if self.explain:
-            details += self.explain(args, got, want)
+        """The explain lines first (for a dict: which entries are right), then input, expected and got
+        (for a dict: only the first entry that differs, in the task's key order)."""
+        shown_want, shown_got, part = _first_difference(got, want, self.tolerance)
+        details = [*(self.explain(args, got, want) if self.explain else []), f"input: {self._describe_args(args)}",
+                   f"expected{part}: {describe(shown_want)}", f"got{part}:{' ' * 6}{describe(shown_got)}"]
         for mistake in self.mistakes:
             if self._matches(mistake.answer, got, tried):
                 return self.wrong(mistake.says, [*details, f"({problem})"])
@@ -367,12 +377,69 @@ def _one_line(err: Exception) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+def _first_difference(got, want, tol: Tolerance) -> tuple[object, object, str]:
+    """``(want part, got part, label)``: for two dicts the first key, in ``want``'s order, whose value
+    differs (label ``" ['W1']"``); otherwise the whole values (label ``""``)."""
+    if isinstance(want, Mapping) and isinstance(got, Mapping):
+        for key in want:
+            if key in got and not same(got[key], want[key], tol):
+                return want[key], got[key], f" [{key!r}]"
+    return want, got, ""
+
+
+# ---------------------------------------------------------------- common errors, explained
+_BROADCAST = re.compile(r"size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\) at non-singleton "
+                        r"dimension (\d+)|could not be broadcast together with shapes (.+)")
+_MATMUL = re.compile(r"shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
+_ONE_NUMBER = ("only one element tensors can be converted", "only 0-dimensional arrays can be converted",
+               "only length-1 arrays can be converted", "must be real number, not Tensor")
+_MATH_CALL = re.compile(r"\bmath\.(\w+)\s*\(")
+
+
+def explain_error(err: Exception) -> str | None:
+    """What a common error in a learner's code means and how to fix it (None for other errors):
+    shapes that do not broadcast, a matrix product of mismatched shapes, ``math.*`` on a tensor."""
+    message = str(err)
+    if match := _BROADCAST.search(message):
+        sizes = (f"sizes {match[1]} and {match[2]} meet at dimension {match[3]}" if match[1]
+                 else f"shapes {match[4].strip()}")
+        return (f"the shapes do not broadcast ({sizes}). Shapes are lined up from the right, so a vector with one "
+                "number per row (shape (n,)) meets a matrix's columns, not its rows: give it a column axis, "
+                "e.g. `k[:, None] * W` scales row i of W by k[i]")
+    if match := _MATMUL.search(message):
+        return (f"a matrix product whose inner sizes differ ({match[1]}x{match[2]} times {match[3]}x{match[4]}: "
+                f"{match[2]} ≠ {match[3]}). Check each factor's shape; is a transpose `.T` missing or extra?")
+    if any(text in message for text in _ONE_NUMBER):
+        function = _math_function(err)
+        if function and (torch_name := _torch_name(function)):
+            return f"math.{function} works on one number, not on a tensor: use {torch_name}, which works elementwise"
+        return ("a tensor of several numbers was used where Python expects one number (math.*, float(), or an "
+                "`if` on a tensor): use torch's elementwise functions (torch.exp, torch.log, torch.where)")
+    return None
+
+
+def _math_function(err: Exception) -> str | None:
+    """The ``math`` function that the failing line of the learner's code calls, if the source is available."""
+    found = None
+    for frame in traceback.extract_tb(err.__traceback__):
+        if frame.line and (match := _MATH_CALL.search(frame.line)):
+            found = match[1]
+    return found
+
+
+def _torch_name(function: str) -> str | None:
+    """``torch.exp`` for ``math.exp`` (``torch.abs`` for ``math.fabs``); None when torch has no such function."""
+    name = {"fabs": "abs", "fsum": "sum"}.get(function, function)
+    return f"torch.{name}" if hasattr(torch, name) else None
+
+
 # ---------------------------------------------------------------- choices: interpret, predict
 @dataclass(frozen=True)
 class Choice(Exercise):
     """Choose among stated options (``options``: letter -> statement); ``reasons`` say why each
     option is right or wrong, and ``correct`` holds the right letters. For ``kind="predict"``,
-    ``experiment()`` runs first (also without a prediction), ``report(result)`` gives the lines that
+    ``experiment()`` runs once a prediction is given (never without one, so a saved notebook shows
+    no result before the learner predicts), ``report(result)`` gives the lines that
     show its result, and ``outcome(result)`` the letters the run supports: the check compares the
     prediction with what actually happened, and ``correct`` is the outcome the course expects (the
     tests check that a run gives it)."""
@@ -398,23 +465,28 @@ class Choice(Exercise):
             if letter not in self.correct))
 
     def grade(self, answer) -> Verdict:
-        result = self.experiment() if self.experiment else None
-        shown = self.report(result) if self.report else []
-        right = set(self.outcome(result) if self.outcome else self.correct)
+        """An unanswered or malformed answer runs nothing; a prediction runs the experiment, then compares."""
         if _is_placeholder(answer):
-            missing = ("No prediction given: the experiment ran anyway (its result is below). Next time, write "
-                       "your prediction first, then run this cell." if self.experiment else
-                       f"Set your answer to one of {self._letters()} in the cell above, then run this cell again.")
-            return Verdict(self.id, UNANSWERED, details=[missing, *shown])
+            return Verdict(self.id, UNANSWERED, details=[self._how_to_answer()])
         chosen = self._letters_of(answer)
         if chosen is None:
             return self.wrong(f"answer with the letter of an option ({self._letters()}), e.g. \"{min(self.options)}\"; "
-                              f"got {describe(answer)}", shown)
+                              f"got {describe(answer)}")
+        result = self.experiment() if self.experiment else None
+        shown = self.report(result) if self.report else []
+        right = set(self.outcome(result) if self.outcome else self.correct)
         if chosen == right:
             return Verdict(self.id, CORRECT, details=[*shown, *(self.reasons[c] for c in sorted(chosen))])
         if wrong := sorted(chosen - right):
             return self.wrong(self.reasons[wrong[0]], shown)
         return self.wrong("right as far as it goes, but another option is true as well", shown)
+
+    def _how_to_answer(self) -> str:
+        if self.kind == "predict":
+            return (f"No prediction yet, so nothing ran. Set `{self.answer_name}` to one of {self._letters()} in the "
+                    "cell above (your prediction, before you see any result), then run this cell again: the check "
+                    "then runs the experiment and compares its result with your prediction.")
+        return f"Set `{self.answer_name}` to one of {self._letters()} in the cell above, then run this cell again."
 
     def _letters(self) -> str:
         return ", ".join(f'"{k}"' for k in sorted(self.options))

@@ -7,8 +7,9 @@ Usage (from the repository root)::
     python -m lepton_helpers.exercises.key 03 09      # some notebooks
     python -m lepton_helpers.exercises.key > answer_key.md
 
-For each exercise: its id, kind and title, the task in one paragraph, a reference solution, the
-hints, and the common wrong answers with what the check says to each.
+For each exercise: its id, kind and title, the full task (its options included), a reference solution,
+the expected outcome of a predict exercise, the hints, and the common wrong answers with what the check
+says to each.
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ from .framework import Choice
 
 
 def _section(exercise) -> list[str]:
-    lines = [f"### {exercise.id} · {exercise.title} ({exercise.kind})", "", exercise.summary, ""]
+    """The key's entry for one exercise: the full task (as the notebook shows it), the solution, for a predict
+    exercise the outcome its experiment gives, the hints and the common wrong answers."""
+    lines = [f"### {exercise.id} · {exercise.title} ({exercise.kind})", "", exercise.task.strip(), "",
+             "Solution:", "", "```python", exercise.solution, "```", ""]
     if isinstance(exercise, Choice):
-        lines += ["Options:", ""] + [f"- **{k}.** {v}" for k, v in sorted(exercise.options.items())] + [""]
-        if exercise.kind == "predict":
-            lines += ["The check runs the experiment first (also without a prediction) and compares the prediction "
-                      "with what the run shows; expected outcome:", ""]
-    lines += ["Solution:", "", "```python", exercise.solution, "```", ""]
-    if isinstance(exercise, Choice):
-        lines += [f"Why: {exercise.reasons[letter]}" for letter in sorted(exercise.correct)] + [""]
+        expected = "Expected outcome of the experiment (the check runs it only once a prediction is given): "
+        lines += [f"{expected if exercise.kind == 'predict' else ''}**{letter}**: {exercise.reasons[letter]}"
+                  for letter in sorted(exercise.correct)] + [""]
     lines += ["Hints (tiers):", ""] + [f"{i}. {text}" for i, text in enumerate(exercise.hints, 1)] + [""]
     if exercise.mistakes:
         lines += ["Common wrong answers, and what the check says:", ""]

@@ -1,4 +1,4 @@
-"""Exercises of notebook 00 · Start here: class shares, and what a baseline accuracy is."""
+"""Exercises of notebook 00 · Start here: class weights that balance the digits, and what a baseline accuracy is."""
 
 from __future__ import annotations
 
@@ -12,53 +12,61 @@ def notebook_names() -> dict:
     return {"torch": torch}
 
 
-def _shares(labels):
-    return torch.bincount(labels, minlength=10).double() / len(labels)
+def _weights(labels):
+    return len(labels) / (10 * torch.bincount(labels, minlength=10).double())
 
 
 def _label_cases(g: torch.Generator) -> list[tuple]:
-    n = int(torch.randint(30, 300, (), generator=g))
-    return [(torch.randint(0, 10, (n,), generator=g),),
-            (torch.randint(0, 6, (int(torch.randint(5, 40, (), generator=g)),), generator=g),),  # no 6-9
-            (torch.tensor([int(torch.randint(0, 10, (), generator=g))]),),                       # a single label
-            (torch.randint(0, 10, (1000,), generator=g),)]
+    """Label tensors in which every digit occurs: uniform, skewed towards low digits, and nearly balanced."""
+    every_digit = torch.arange(10)
+    skewed = torch.randint(0, 10, (400,), generator=g) * torch.rand(400, generator=g) // 1
+    return [(torch.cat([every_digit, torch.randint(0, 10, (int(torch.randint(20, 300, (), generator=g)),), generator=g)]),),
+            (torch.cat([every_digit, skewed.long()]),),
+            (torch.cat([every_digit.repeat(3), torch.tensor([int(torch.randint(0, 10, (), generator=g))])]),)]
 
 
-SHARES = Implement(
+WEIGHTS = Implement(
     id="00.1",
-    title="The share of each digit",
-    task="""Write `class_shares(labels)`: for a 1-D tensor of digit labels (whole numbers 0-9), return a
-tensor of **10 numbers**, the fraction of the labels that are 0, that are 1, ..., that are 9 (so they
-add up to 1). The check runs it on fresh random label tensors, including some in which a digit never
-occurs. Then try it on `mnist.train_labels`.""",
-    answer_cell='''def class_shares(labels):
-    """The fraction of `labels` equal to each digit 0-9: a tensor of 10 numbers."""
+    title="Class weights that balance the digits",
+    task="""A loss can weigh each training example by its class, so that rare digits count as much as
+common ones. Write `class_weights(labels)`: for a 1-D tensor of digit labels (whole numbers 0-9, each
+digit present at least once), return a tensor of **10 weights**, one per digit, such that
+
+- every digit carries the same total weight (its count times its weight is the same for all ten), and
+- the weights of all the labels average 1 (`class_weights(labels)[labels].mean()` is 1).
+
+The check runs it on fresh random label tensors, some far from balanced. Then try it on
+`mnist.train_labels`: which digit gets the largest weight, and how large is it?""",
+    answer_cell='''def class_weights(labels):
+    """One weight per digit 0-9: equal total weight per digit, mean weight 1 over the labels."""
     raise NotImplementedError("your code here")''',
-    answer_name="class_shares",
-    solution='''def class_shares(labels):
-    """The fraction of `labels` equal to each digit 0-9: a tensor of 10 numbers."""
+    answer_name="class_weights",
+    solution='''def class_weights(labels):
+    """One weight per digit 0-9: equal total weight per digit, mean weight 1 over the labels."""
     counts = torch.bincount(labels, minlength=10)
-    return counts / len(labels)''',
-    hints=("Count how often each digit occurs, then turn the counts into fractions.",
-           "`torch.bincount` counts each value of a tensor of whole numbers. Read what its `minlength` argument "
-           "does: a digit that never occurs still needs its own entry. Then divide by how many labels there are."),
+    return len(labels) / (10 * counts)''',
+    hints=("The first condition fixes the weights up to one common factor; the second fixes that factor.",
+           "Equal totals mean weight ∝ 1 / count (count them with `torch.bincount`, as section 2 does). Then sum "
+           "the weights over all labels, digit by digit (count × weight), and choose the factor that makes that "
+           "sum equal to the number of labels."),
     mistakes=(
-        Mistake("counts instead of fractions",
-                "these are counts, not fractions: divide each count by the number of labels",
-                lambda labels: torch.bincount(labels, minlength=10)),
-        Mistake("percentages instead of fractions",
-                "these are percentages; the exercise asks for fractions between 0 and 1",
-                lambda labels: 100 * torch.bincount(labels, minlength=10) / len(labels)),
-        Mistake("fewer than 10 entries when the last digits are missing",
-                "when the largest digits never occur in `labels`, your result has fewer than 10 entries: "
-                "every digit 0-9 needs its share, even a share of 0",
-                lambda labels: torch.bincount(labels) / len(labels)),
+        Mistake("shares instead of weights",
+                "these are the digits' shares (count / N): a common digit must get a *smaller* weight, not a larger one",
+                lambda labels: torch.bincount(labels, minlength=10) / len(labels)),
+        Mistake("1 / count without the common factor",
+                "each digit now carries the same total weight, but the weights do not average 1 over the labels: "
+                "scale them all by one common factor",
+                lambda labels: 1 / torch.bincount(labels, minlength=10).double()),
+        Mistake("N / count (factor 10 too large)",
+                "the right shape (∝ 1 / count), but the weights average 10 over the labels, not 1: there are ten "
+                "digits sharing the total",
+                lambda labels: len(labels) / torch.bincount(labels, minlength=10).double()),
     ),
-    reference=_shares,
+    reference=_weights,
     cases=_label_cases,
     arg_names=("labels",),
     tolerance=Tolerance(rtol=1e-6, atol=1e-9),
-    against="torch.bincount",
+    against="N / (10 · count), the weights that meet both conditions",
 )
 
 BASELINE = Choice(
@@ -89,4 +97,4 @@ to `"A"`, `"B"` or `"C"`.
     correct="B",
 )
 
-EXERCISES = (SHARES, BASELINE)
+EXERCISES = (WEIGHTS, BASELINE)

@@ -1,5 +1,5 @@
-"""Exercises of notebook 01 · Data preprocessing: scaling without leakage, finding damaged rows,
-and what stratification buys on a small data set."""
+"""Exercises of notebook 01 · Data preprocessing: scaling without leakage, finding test rows that leak
+from the training set, and what stratification buys on a small data set."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from ..preprocessing import Normalizer, corrupt
+from ..preprocessing import Normalizer, duplicate_mask
 from .framework import Choice, Implement, Mistake, Tolerance
 
 
@@ -67,76 +67,74 @@ fresh random tensors.""",
 )
 
 
-# ---------------------------------------------------------------- 01.2 rows with a problem
-def _problems(x, y):
-    flat = x.reshape(len(x), -1)
-    return torch.isnan(flat).any(1) | ((flat < 0) | (flat > 255)).any(1) | (y < 0) | (y > 9)
+# ---------------------------------------------------------------- 01.2 test rows that leak
+def _seen_rows(train, test):
+    """True for each test row that equals some training row exactly (pixel for pixel)."""
+    seen = {row.tobytes() for row in train.reshape(len(train), -1).numpy()}
+    return torch.tensor([row.tobytes() in seen for row in test.reshape(len(test), -1).numpy()])
 
 
-def _damaged_cases(g: torch.Generator) -> list[tuple]:
+def _leak_cases(g: torch.Generator) -> list[tuple]:
+    """Byte images; the test part holds copies of training rows, a test row repeated within the test part,
+    and a near-copy that differs from a training row in one pixel only."""
     cases = []
-    for rows in (60, 120):
-        x = torch.randint(0, 256, (rows, 6, 6), generator=g, dtype=torch.uint8)
-        y = torch.randint(0, 10, (rows,), generator=g)
-        counts = torch.randint(2, 8, (4,), generator=g).tolist()
-        x_bad, y_bad, _ = corrupt(x, y, n_nan=counts[0], n_out_of_range=counts[1], n_bad_labels=counts[2],
-                                  n_duplicates=counts[3], seed=int(torch.randint(0, 2**31, (), generator=g)))
-        y_bad[:2] = torch.tensor([-1, 10])  # both kinds of invalid label in every case, whatever corrupt drew
-        cases.append((x_bad, y_bad))
+    for n_train, n_test, side in ((40, 25, 4), (90, 30, 5), (12, 12, 3)):
+        train = torch.randint(0, 256, (n_train, side, side), generator=g, dtype=torch.uint8)
+        test = torch.randint(0, 256, (n_test, side, side), generator=g, dtype=torch.uint8)
+        copies = torch.randperm(n_test - 2, generator=g)[:4] + 1    # neither the first test row nor the last
+        test[copies] = train[torch.randint(0, n_train, (4,), generator=g)]
+        test[copies[3]][0, 0] ^= 1                     # a near-copy: not a leak
+        test[-1] = test[0]                             # repeated within the test part only
+        cases.append((train, test))
     return cases
 
 
-def _without(part):
-    """A version of the reference that misses one problem (a known mistake)."""
-    def mask(x, y):
-        flat = x.reshape(len(x), -1)
-        parts = {"nan": torch.isnan(flat).any(1), "range": ((flat < 0) | (flat > 255)).any(1),
-                 "negative": y < 0, "large": y > 9}
-        return torch.stack([v for k, v in parts.items() if k != part]).any(0)
-    return mask
+def _within_test_too(train, test):
+    return duplicate_mask(torch.cat([train, test]))[len(train):]
 
 
-PROBLEM_ROWS = Implement(
+LEAKS = Implement(
     id="01.2",
-    title="Which rows are damaged?",
-    task="""Write `problem_rows(x, y)`: for images `x` (float, shape `(n, height, width)`) and labels `y`,
-return a boolean tensor with **one entry per row**, `True` where the row has a NaN pixel, a pixel
-outside 0-255, or a label that is not a digit 0-9 (duplicates do not count here). The check runs it
-on freshly damaged copies made by `corrupt()` with other seeds and counts than section 2's.""",
-    answer_cell='''def problem_rows(x, y):
-    """True for each row with a NaN pixel, a pixel outside 0-255 or an invalid label."""
+    title="Which test digits leak from the training set?",
+    task="""Section 2 counted exact duplicates within the training and test sets together. A split needs a sharper
+question: which **test** rows are exact copies of some **training** row (a model tested on them has
+already seen them)? Write `seen_in_training(train, test)`: for two tensors of images (shapes `(n, height,
+width)` and `(m, height, width)`, bytes), return a boolean tensor with **one entry per test row**, `True`
+where that test image equals a training image pixel for pixel. A test image repeated within the test set,
+but absent from training, is not a leak; nor is an image that differs from a training image in one
+pixel. The check runs it on fresh random images with planted copies.""",
+    answer_cell='''def seen_in_training(train, test):
+    """True for each test row that equals some training row exactly."""
     raise NotImplementedError("your code here")''',
-    answer_name="problem_rows",
-    solution='''def problem_rows(x, y):
-    """True for each row with a NaN pixel, a pixel outside 0-255 or an invalid label."""
-    flat = x.reshape(len(x), -1)
-    has_nan = torch.isnan(flat).any(dim=1)
-    out_of_range = ((flat < 0) | (flat > 255)).any(dim=1)
-    bad_label = (y < 0) | (y > 9)
-    return has_nan | out_of_range | bad_label''',
-    hints=("Build one True/False per row for each of the three problems, then combine them.",
-           "Flatten each image into a row; reduce a pixel condition over each row with `.any(dim=1)`; combine "
-           "masks with `|`. Check what a comparison such as `< 0` says about a NaN pixel."),
+    answer_name="seen_in_training",
+    solution='''def seen_in_training(train, test):
+    """True for each test row that equals some training row exactly."""
+    known = {row.tobytes() for row in train.reshape(len(train), -1).numpy()}   # one pass over training
+    return torch.tensor([row.tobytes() in known for row in test.reshape(len(test), -1).numpy()])''',
+    hints=("Section 2 found repeats with one pass and a set of what had been seen. Which rows go into the set, "
+           "and which rows are looked up in it?",
+           "Put the bytes (or a hash) of every flattened *training* row into a set, then ask, for each flattened "
+           "test row, whether its bytes are in that set; collect the answers in a boolean tensor of length m. "
+           "(Comparing every test row with every training row with broadcasting also works on small data.)"),
     mistakes=(
-        Mistake("missed NaN pixels",
-                "a NaN pixel is neither < 0 nor > 255 (every comparison with NaN is False): test for it "
-                "with torch.isnan",
-                _without("nan")),
-        Mistake("missed negative labels",
-                "labels below 0 (such as -1) are invalid too, not only those above 9",
-                _without("negative")),
-        Mistake("missed labels above 9", "labels above 9 (such as 10 or 99) are invalid too", _without("large")),
-        Mistake("missed out-of-range pixels", "pixels below 0 or above 255 make a row damaged too", _without("range")),
-        Mistake("one answer for the whole tensor",
-                "the result needs one True/False per row: reduce over the pixels of each row only (dim=1), "
-                "not over the whole tensor",
-                lambda x, y: torch.isnan(x).any() | (x < 0).any() | (x > 255).any() | (y < 0).any() | (y > 9).any()),
+        Mistake("repeats within the test set counted",
+                "you also flagged a test image that is repeated within the test set but never occurs in training: "
+                "only copies of a *training* row leak",
+                _within_test_too),
+        Mistake("one answer for all test rows",
+                "the result needs one True/False per test row, not one for the whole test set",
+                lambda train, test: _seen_rows(train, test).any()),
+        Mistake("compared the first pixel only",
+                "an image is a leak only when *every* pixel equals a training image's: you compared too little "
+                "of each row",
+                lambda train, test: torch.tensor([bool((train.reshape(len(train), -1)[:, 0] == row[0]).any())
+                                                  for row in test.reshape(len(test), -1)])),
     ),
-    reference=_problems,
-    cases=_damaged_cases,
-    arg_names=("x", "y"),
+    reference=_seen_rows,
+    cases=_leak_cases,
+    arg_names=("train", "test"),
     tolerance=Tolerance(0, 0),
-    against="the planted problems",
+    against="the planted copies",
 )
 
 
@@ -193,4 +191,4 @@ splits (under a second).
                              "B" if missing["random"] > SPLITS / 10 and missing["stratified"] == 0 else "C"),
 )
 
-EXERCISES = (MINMAX, PROBLEM_ROWS, SPLIT)
+EXERCISES = (MINMAX, LEAKS, SPLIT)

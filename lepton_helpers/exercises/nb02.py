@@ -8,7 +8,7 @@ import torch
 from ..activation import Lepton, lepton
 from ..evaluation import mean_se
 from .experiments import small_network, validation_accuracy
-from .framework import Choice, Implement, Mistake, Tolerance
+from .framework import Choice, Implement, Mistake, Tolerance, describe
 
 
 def notebook_names() -> dict:
@@ -37,7 +37,7 @@ def _f_of_x(args, got, want):
         reached = lepton(torch.as_tensor(got, dtype=torch.float64), k, theta)
     except Exception:  # noqa: BLE001 (a malformed answer: the comparison above already says what is wrong)
         return []
-    return [f"f(your x) = {reached.flatten()[:4].tolist()} where p = {p.flatten()[:4].tolist()}"]
+    return [f"f(your x) = {describe(reached)} where p = {describe(p)}"]
 
 
 INVERSE = Implement(
@@ -85,7 +85,7 @@ def _fold(W, b, k, theta):
 
 def _fold_cases(g: torch.Generator) -> list[tuple]:
     cases = []
-    for n_out, n_in in ((3, 5), (6, 2), (4, 7)):
+    for n_out, n_in in ((4, 4), (3, 5), (6, 2), (4, 7)):   # square first: k * W runs there, on the wrong axis
         cases.append((torch.randn(n_out, n_in, generator=g, dtype=torch.float64),
                       torch.randn(n_out, generator=g, dtype=torch.float64),
                       _f64(g, n_out, scale=5, shift=0.1), torch.randn(n_out, generator=g, dtype=torch.float64)))
@@ -98,7 +98,7 @@ FOLD = Implement(
     task="""A linear layer with weights `W` (shape `(out, in)`) and bias `b` is followed by a Lepton with one
 slope and one threshold **per neuron** (`k` and `theta`, shape `(out,)`). Write `fold(W, b, k, theta)`:
 the weights and bias `(W2, b2)` of a plain sigmoid layer, σ(W2 x + b2), that computes exactly the same
-function. The check compares with section 4's folding on fresh random layers (in ≠ out).""",
+function. The check compares with section 4's folding on fresh random layers, square and not.""",
     answer_cell='''def fold(W, b, k, theta):
     """(W2, b2) with sigmoid(x @ W2.T + b2) == lepton(x @ W.T + b, k, theta) for every x."""
     raise NotImplementedError("your code here")''',
@@ -118,6 +118,9 @@ function. The check compares with section 4's folding on fresh random layers (in
                 lambda W, b, k, theta: (k[:, None] * W, k * b - theta)),
         Mistake("weights not scaled", "the weights must be scaled by k too: k multiplies Wx",
                 lambda W, b, k, theta: (W, k * (b - theta))),
+        Mistake("k * W (scales columns)", "`k * W` scales column j of W by k[j] (shapes line up from the right); "
+                "neuron j is row j: scale the rows with `k[:, None] * W`",
+                lambda W, b, k, theta: (k * W, k * (b - theta))),
     ),
     reference=_fold,
     cases=_fold_cases,

@@ -1,5 +1,5 @@
 """Exercises of notebook 03 · Forward and backward: ∂f/∂k, the backward pass of a network with two
-Lepton layers written from scratch, a gradient check by finite differences, and what float32 does to it."""
+Lepton layers written from scratch, a gradient check by finite differences, and the ε that suits float32."""
 
 from __future__ import annotations
 
@@ -328,55 +328,69 @@ parameter of your `gradients` from 03.2.""",
 )
 
 
-# ---------------------------------------------------------------- 03.4 predict: a gradient check in float32
-def _precision_experiment() -> dict[str, float]:
-    """Largest difference between finite differences and autograd on the case study's 10-20-5 network."""
+# ---------------------------------------------------------------- 03.4 predict: the best ε in float32
+EPSILONS = {"A": 1e-6, "B": 1e-4, "C": 1e-2, "D": 1e-1}
+
+
+def _float32_experiment() -> dict[float, float]:
+    """For each ε: the largest |central difference in float32 − autograd| over the case study's 365
+    parameters, the float64 weights rounded once to float32 (so both sides see the same network)."""
     x, y, _, _ = bp.case_study_data()
-    exact = bp.autograd_gradients(bp.init_network((10, 20, 5), seed=0), x, y)
+    weights = [bp.Layer(**{k: t.float() for k, t in layer.tensors().items()})
+               for layer in bp.init_network((10, 20, 5), seed=0)]
+    exact = bp.autograd_gradients([bp.Layer(**{k: t.double() for k, t in layer.tensors().items()}) for layer in weights],
+                                  x, y)
     gaps = {}
-    for dtype in (torch.float64, torch.float32):
-        layers = bp.init_network((10, 20, 5), seed=0, dtype=dtype)
-        numeric = bp.numerical_gradients(layers, x.to(dtype), y)
-        gaps[str(dtype).replace("torch.", "")] = bp.max_abs_difference(
-            [bp.Layer(**{k: t.double() for k, t in g.tensors().items()}) for g in numeric], exact)
+    for eps in EPSILONS.values():
+        numeric = bp.numerical_gradients([bp.Layer(**{k: t.clone() for k, t in layer.tensors().items()})
+                                          for layer in weights], x.float(), y, eps=eps)
+        gaps[eps] = bp.max_abs_difference([bp.Layer(**{k: t.double() for k, t in g.tensors().items()})
+                                           for g in numeric], exact)
     return gaps
+
+
+def _order(value: float) -> str:
+    return f"1e{math.floor(math.log10(value) + 0.5):+03d}"
 
 
 PRECISION = Choice(
     id="03.4",
-    title="A gradient check in float32",
+    title="Can a better ε rescue a float32 gradient check?",
     kind="predict",
-    task="""Section 3 checked gradients in float64. Run the same check (central differences with ε = 10⁻⁶ on all 365
-parameters of the case study's 10-20-5 network, against autograd) once in float64 and once in
-**float32**, which keeps about 7 significant digits. How far from autograd's gradients will the
-float32 estimates be? Predict in `float32_prediction`, then run the check (about a second).
+    task="""Section 3 says a gradient check in float32 is useless with ε = 10⁻⁶. Is that the fault of float32, or of
+that ε? Run the same check (central differences on all 365 parameters of the case study's 10-20-5
+network, against autograd on the same weights) in **float32** with ε = 10⁻⁶, 10⁻⁴, 10⁻² and 10⁻¹.
+Which ε comes closest to autograd? Predict in `epsilon_prediction`, then run the check (a few seconds).
 
-- **A.** About as close as in float64 (10⁻⁹ or better): the formula is the same.
-- **B.** Close, but less so: around 10⁻⁵ to 10⁻⁶, still fine for a check.
-- **C.** Far off, around 10⁻² or worse: useless as a check.""",
-    answer_cell='float32_prediction = None  # "A", "B" or "C": write it before you run the check',
-    answer_name="float32_prediction",
-    solution='float32_prediction = "C"',
-    hints=("A difference quotient subtracts two nearly equal losses and divides by a tiny ε: what happens to the "
-           "rounding error of each loss?",
-           "A loss of about 1 stored in float32 is rounded by about 10⁻⁷. Section 3 says the rounding part of the "
-           "error is about (rounding of L) / ε: put in the numbers."),
-    options={"A": "as close as float64", "B": "around 1e-5 to 1e-6", "C": "around 1e-2 or worse"},
+- **A.** ε = 10⁻⁶: a smaller step is always more accurate.
+- **B.** ε = 10⁻⁴.
+- **C.** ε = 10⁻².
+- **D.** ε = 10⁻¹: the larger the step, the less the rounding matters.""",
+    answer_cell='epsilon_prediction = None  # "A", "B", "C" or "D": write it before you run the check',
+    answer_name="epsilon_prediction",
+    solution='epsilon_prediction = "C"',
+    hints=("Two errors compete in a difference quotient: one grows as ε shrinks, the other as ε grows.",
+           "Section 3 names both: rounding, about (the rounding of one loss) / ε, where a float32 loss near 1 is "
+           "rounded by about 10⁻⁷; and truncation, of order ε² (times a third derivative of order 1). Add the "
+           "two for each ε and compare."),
+    options={letter: f"ε = {eps:.0e}" for letter, eps in EPSILONS.items()},
     reasons={
-        "A": "The formula is the same, but the rounding is not: each loss in float32 is off by about 10⁻⁷, and "
-             "dividing that by ε = 10⁻⁶ leaves an error of about 0.1.",
-        "B": "The rounding error of each float32 loss (about 10⁻⁷ for a loss near 1) is divided by ε = 10⁻⁶: the "
-             "error is about 0.1, not 10⁻⁵. A larger ε would trade rounding for truncation error.",
-        "C": "Each float32 loss is rounded by about 10⁻⁷; dividing by ε = 10⁻⁶ makes that an error of order 0.1 in "
-             "every estimate. Check gradients in float64.",
+        "A": "At ε = 10⁻⁶ the rounding of each float32 loss (about 10⁻⁷) is divided by 2ε: an error near 0.1. "
+             "Shrinking ε makes the rounding part worse, not better.",
+        "B": "At ε = 10⁻⁴ the rounding part, about 10⁻⁷ / 10⁻⁴ = 10⁻³, still dominates; a larger ε shrinks it "
+             "further while the truncation part (order ε²) stays small.",
+        "C": "Rounding (about 10⁻⁷ / ε) and truncation (order ε²) balance near ε ≈ (10⁻⁷)^(1/3), a few times 10⁻³: "
+             "ε = 10⁻² gives the closest estimates, around 10⁻⁵. Usable, but still far from float64, which section 3 "
+             "brought below 10⁻⁸.",
+        "D": "At ε = 10⁻¹ the truncation part, of order ε² = 10⁻², is no longer small: the best ε lies between "
+             "rounding and truncation, not at the largest step.",
     },
     correct="C",
-    experiment=_precision_experiment,
-    # orders of magnitude only: the float64 gap's leading digit moves between CPUs (3e-10 here, 4e-10 in CI)
-    report=lambda gaps: [f"largest |finite difference − autograd| over the 365 parameters: float64 "
-                         f"{'below 1e-08' if gaps['float64'] < 1e-8 else format(gaps['float64'], '.0e')}, "
-                         f"float32 about 1e{math.floor(math.log10(gaps['float32']) + 0.5):+03d}"],
-    outcome=lambda gaps: "A" if gaps["float32"] < 1e-8 else "B" if gaps["float32"] < 1e-3 else "C",
+    experiment=_float32_experiment,
+    # orders of magnitude only: the digits of a float32 rounding error move between CPUs
+    report=lambda gaps: ["largest |float32 finite difference − autograd| over the 365 parameters: "
+                         + ", ".join(f"ε = {eps:.0e}: about {_order(gap)}" for eps, gap in gaps.items())],
+    outcome=lambda gaps: next(letter for letter, eps in EPSILONS.items() if gaps[eps] == min(gaps.values())),
 )
 
 EXERCISES = (DF_DK, BACKWARD, CENTRAL_DIFFERENCE, PRECISION)

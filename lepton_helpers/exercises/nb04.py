@@ -143,35 +143,47 @@ random networks with several activations and every depth.""",
 )
 
 
-# ---------------------------------------------------------------- 04.3 interpret the comparison
+# ---------------------------------------------------------------- 04.3 interpret a new comparison
+BACKPROP_RUN, GREEDY_RUN = (95.1, 95.6, 95.0), (96.5, 95.4, 95.9)
+"""Test accuracies (%) of a classmate's repeat on a wider network, seeds 0, 1, 2 (paired by seed)."""
+
 VERDICT = Choice(
     id="04.3",
-    title="What does the comparison support?",
-    task="""Sections 4 to 7 trained the same network with backprop (10 passes) and with greedy 5+5 (10 passes), counted
-the arithmetic of each, and repeated the comparison over three seeds. Which conclusion do those
-measurements support? Set `greedy_answer` to one letter.
+    title="A classmate's comparison: what does it support?",
+    task=f"""A classmate repeats section 7's comparison on a wider network (784-512-256-10), same recipes, seeds 0, 1
+and 2, and gets these test accuracies:
 
-- **A.** Greedy layer-wise training is more efficient than backpropagation, in general.
-- **B.** On this easy task, greedy reached about backprop's accuracy for about half the arithmetic; whether
-  that carries over to harder tasks or deeper networks has to be measured there.
-- **C.** Greedy training wastes compute: its accuracy after 10 passes is clearly worse.
-- **D.** Counting FLOPs is pointless: equal passes over the data is the only fair comparison.""",
+| seed | 0 | 1 | 2 |
+| --- | --- | --- | --- |
+| backprop 10 | {BACKPROP_RUN[0]}% | {BACKPROP_RUN[1]}% | {BACKPROP_RUN[2]}% |
+| greedy 5+5 | {GREEDY_RUN[0]}% | {GREEDY_RUN[1]}% | {GREEDY_RUN[2]}% |
+
+They write: "greedy wins by 0.7 points, more than the half-point margin". Apply the course's rule
+(printed in section 7) yourself. Which verdict is right? Set `greedy_answer` to one letter.
+
+- **A.** Greedy better: the mean difference, +0.7 points, exceeds the margin of 0.5 points.
+- **B.** No detectable difference: the difference exceeds the margin but not twice its standard error.
+- **C.** Greedy better, because it won on two seeds of three.
+- **D.** Backprop better, because greedy lost on seed 1.""",
     answer_cell='greedy_answer = None  # "A", "B", "C" or "D"',
     answer_name="greedy_answer",
     solution='greedy_answer = "B"',
-    hints=("Separate what was measured (one data set, one network, three seeds) from what a claim 'in general' needs.",
-           "Look at the accuracy differences against their seed-to-seed spread in section 7's table, and at what the "
-           "FLOP count adds to 'equal passes'. Which option claims no more than that?"),
-    options={"A": "more efficient in general", "B": "about the same accuracy for half the arithmetic, here",
-             "C": "clearly worse", "D": "FLOPs are pointless"},
+    hints=("The rule has two conditions, not one. Work with the differences seed by seed (the runs are paired).",
+           "Take greedy − backprop for each seed; their mean is d, and their standard deviation (n − 1 in the "
+           "denominator) divided by √3 is its standard error (`evaluation.mean_se` computes both). Then compare "
+           "|d| with the margin and with twice the standard error."),
+    options={"A": "greedy better: above the margin", "B": "no detectable difference",
+             "C": "greedy better: two seeds of three", "D": "backprop better: seed 1"},
     reasons={
-        "A": "One easy data set and one small network cannot show 'in general': the cheap stage 2 and a first layer "
-             "that does most of the work are features of this task. Measure before believing it elsewhere.",
-        "B": "The accuracies differ by about the seed-to-seed spread, and greedy's stage 2 only trains the small "
-             "upper layers, so it costs about half of backprop's FLOPs. That is what was measured, on this task.",
-        "C": "The difference from backprop was within the spread over seeds: not 'clearly worse' at equal passes.",
-        "D": "Equal passes hide that a greedy pass over stage 2 costs far less than a backprop pass: a fair "
-             "comparison of efficiency counts the work done, which the FLOPs measure.",
+        "A": "The margin is only half of the rule. The paired differences +1.4, −0.2 and +0.9 points have mean +0.70 "
+             "and standard error 0.47; +0.70 is below twice that (0.95), so seed noise could produce it.",
+        "B": "The paired differences +1.4, −0.2, +0.9 points give d = +0.70 ± 0.47 (standard error): above the "
+             "0.5-point margin but not above 2 × 0.47 = 0.95, so the verdict is 'no detectable difference'. "
+             "More seeds would settle it.",
+        "C": "Counting wins ignores how large and how noisy the differences are; the rule asks whether the mean "
+             "difference stands out from its standard error, and +0.70 ± 0.47 does not.",
+        "D": "One seed's loss (−0.2 points) is well inside the seed-to-seed noise; the mean difference, +0.70 ± 0.47, "
+             "points the other way but is not detectable either.",
     },
     correct="B",
 )

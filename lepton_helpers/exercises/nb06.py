@@ -1,5 +1,5 @@
 """Exercises of notebook 06 · Optimisation: Nesterov momentum and the cosine schedule written out and
-checked against torch.optim, and what the batch size does in a fixed number of epochs."""
+checked against torch.optim, and what a large batch does with as many updates as a small one."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import math
 import numpy as np
 import torch
 
+from ..activation import Lepton
+from ..evaluation import mean_se
+from .experiments import small_network, validation_accuracy
 from .framework import Choice, Implement, Mistake, Tolerance
 
 
@@ -163,33 +166,76 @@ settings.""",
 )
 
 
-# ---------------------------------------------------------------- 06.3 batch size in a fixed budget of epochs
+# ---------------------------------------------------------------- 06.3 predict: a large batch with as many updates
+RUNS = {"batch 50, 1 epoch": (50, 1), "batch 400, 1 epoch": (400, 1), "batch 400, 8 epochs": (400, 8)}
+"""(batch size, epochs) of each run on the 2,000 digits: 40, 5 and 40 updates."""
+BATCH_SEEDS, BATCH_LR = (0, 1, 2), 1e-3
+
+
+def _batch_experiment() -> dict[str, list[float]]:
+    """Validation accuracy of each run in :data:`RUNS` (Adam, 784-32-10 Lepton network), per seed."""
+    accuracy = {}
+    for name, (batch_size, epochs) in RUNS.items():
+        accuracy[name] = []
+        for seed in BATCH_SEEDS:
+            model = small_network(Lepton, seed)
+            optimizer = torch.optim.Adam(model.parameters(), lr=BATCH_LR)
+            accuracy[name].append(validation_accuracy(model, optimizer, epochs, seed, batch_size=batch_size))
+    return accuracy
+
+
+def _batch_report(accuracy) -> list[str]:
+    lines = [f"784-32-10 network, Adam (lr {BATCH_LR:g}), 2,000 training digits, validation accuracy on 1,000 others, "
+             f"seeds {', '.join(map(str, BATCH_SEEDS))}:"]
+    for name, accs in accuracy.items():
+        batch_size, epochs = RUNS[name]
+        mean, se = mean_se(accs)
+        lines.append(f"  {name:<20} ({epochs * 2000 // batch_size:>2} updates): {100 * mean:5.1f}% ± {100 * se:.1f}")
+    return lines
+
+
+def _batch_outcome(accuracy) -> str:
+    mean = {name: sum(accs) / len(accs) for name, accs in accuracy.items()}
+    if mean["batch 400, 8 epochs"] < mean["batch 400, 1 epoch"]:
+        return "C"
+    return "A" if mean["batch 400, 8 epochs"] < mean["batch 50, 1 epoch"] - 0.01 else "B"
+
+
 BATCH = Choice(
     id="06.3",
-    title="A larger batch in the same number of epochs",
-    task="""You train for 3 epochs with batches of 100 and a fixed learning rate. To go faster you switch to batches of
-1,600 and change nothing else. What do you expect for the validation accuracy after the 3 epochs, and
-why? Set `batch_answer` to one letter.
+    title="A large batch with as many updates",
+    kind="predict",
+    task=f"""Section 8 compared batch sizes in a **fixed number of epochs**, where a large batch makes few updates. Now
+give the large batch as many updates as the small one: a small network (784-32-10, Lepton, Adam at
+{BATCH_LR:g}) on 2,000 digits, trained with batches of 50 for 1 epoch (40 updates), with batches of 400 for
+1 epoch (5 updates) and with batches of 400 for **8 epochs** (40 updates, 8 times the arithmetic), three
+seeds each. How does batch 400 with 40 updates compare with batch 50 with 40 updates? Predict in
+`batch_prediction`, then run the check (several seconds).
 
-- **A.** Higher: larger batches give less noisy gradients, so each step is better.
-- **B.** Clearly lower: 16 times fewer updates in the same epochs; a larger learning rate would win back part of it.
-- **C.** The same: every epoch still sees every digit once.""",
-    answer_cell='batch_answer = None  # "A", "B" or "C"',
-    answer_name="batch_answer",
-    solution='batch_answer = "B"',
-    hints=("Count the optimiser steps in 3 epochs of 4,500 digits (section 8's `half`) for each batch size.",
-           "Each step moves the weights by about the learning rate times a gradient, whatever the batch size. Compare "
-           "how far 3 epochs can move the weights at each batch size (section 8 measured it)."),
-    options={"A": "higher", "B": "clearly lower", "C": "the same"},
+- **A.** Still clearly lower (by more than a point): a large batch itself trains worse.
+- **B.** About the same or higher: with equal updates the less noisy gradient loses nothing.
+- **C.** Even lower than batch 400 for 1 epoch: 8 passes over 2,000 digits overfit.""",
+    answer_cell='batch_prediction = None  # "A", "B" or "C": write it before you run the check',
+    answer_name="batch_prediction",
+    solution='batch_prediction = "B"',
+    hints=("What did section 8's large batch lack: information per step, or steps?",
+           "With Adam each update moves every weight by about the learning rate, whatever the batch size. Compare "
+           "the number of updates and the noise in each gradient (an average over 50 or over 400 digits) of the "
+           "two runs with 40 updates."),
+    options={"A": "still clearly lower", "B": "about the same or higher", "C": "lower than 1 epoch: overfitting"},
     reasons={
-        "A": "Each step is a little better, but there are 16 times fewer of them: in a fixed number of epochs the "
-             "number of updates wins (section 8: batches of 1,600 ended far below batches of 100).",
-        "B": "4,500 digits make 45 steps per epoch at batch 100 and only 3 at batch 1,600; each step moves the "
-             "weights by about the same amount, so the large batch gets much less far. Raising the learning rate "
-             "recovers part of it (section 8 tried ten times the rate).",
-        "C": "Seeing every digit once is not what trains the network; the updates do, and there are 16 times fewer.",
+        "A": "With equal updates the large batch is not behind: section 8's loss came from making fewer updates "
+             "in the same epochs, not from the batch size itself.",
+        "B": "Each Adam update moves the weights by about the learning rate, so equal updates go about equally far, "
+             "and the large batch's gradient, an average over 8 times more digits, is less noisy. The price is "
+             "8 times the arithmetic: in a fixed budget of epochs the small batch wins (section 8).",
+        "C": "40 updates are far too few to overfit 2,000 digits with a 784-32-10 network: the 8 epochs lift the "
+             "accuracy well above 1 epoch's.",
     },
     correct="B",
+    experiment=_batch_experiment,
+    report=_batch_report,
+    outcome=_batch_outcome,
 )
 
 EXERCISES = (NESTEROV, COSINE, BATCH)

@@ -1,12 +1,12 @@
 """Exercises of notebook 08 · Efficient computing: the FLOPs of a training step, the memory an optimiser
-holds, and where the time of the articles' training loop went."""
+holds, and what the in-memory input pipeline buys once the step runs on a faster device."""
 
 from __future__ import annotations
 
 import torch
 
 from ..profiling import mlp_memory, training_step_flops
-from .framework import Choice, Implement, Mistake, Tolerance
+from .framework import Compute, Implement, Mistake, Tolerance
 
 
 def notebook_names() -> dict:
@@ -142,37 +142,45 @@ compares with `mlp_memory` for fresh random sizes and all three optimisers.""",
 )
 
 
-# ---------------------------------------------------------------- 08.3 where the time went
-PIPELINE = Choice(
-    id="08.3",
-    title="What made training several times faster?",
-    task="""Section 1 trained the same MLP with the same optimiser and batches several times faster than the articles'
-loop (its ladder printed the ratio on your machine). What did most of that? Set `speedup_answer` to one letter.
+# ---------------------------------------------------------------- 08.3 the pipeline on a faster device
+PER_SAMPLE_MS, GATHER_MS, CPU_STEP_MS, GPU_STEP_MS = 25.0, 0.15, 3.5, 0.25
+"""Milliseconds per batch of 100: making it sample by sample, making it by one gather (both on the CPU),
+and the training step on the CPU and on a GPU (round figures of the kind section 1 prints)."""
 
-- **A.** `num_workers=2` in the `DataLoader`: two processes prepare the batches.
-- **B.** Converting the data to a standardised tensor once and cutting batches from it, instead of
-  transforming every image, one at a time, in every epoch.
-- **C.** `torch.compile` of the model.
-- **D.** bfloat16 autocast (mixed precision).""",
-    answer_cell='speedup_answer = None  # "A", "B", "C" or "D"',
-    answer_name="speedup_answer",
-    solution='speedup_answer = "B"',
-    hints=("Compare how long it takes to make one batch with how long one training step takes on it (section 1).",
-           "Section 1 timed the per-sample transform, the gather from a tensor and the training step separately. "
-           "Which of the options removes the largest of those costs? Sections 1, 5 and 6 say what the others did here."),
-    options={"A": "num_workers=2", "B": "convert once, cut batches from a tensor", "C": "torch.compile",
-             "D": "bfloat16 autocast"},
-    reasons={
-        "A": "Worker processes only help when idle cores can prepare batches in parallel; on a 2-core CPU that also "
-             "trains, they gain little. The cost itself, transforming every image every epoch, stays.",
-        "B": "Making a batch image by image took several times longer than training on it; doing the conversion once "
-             "and slicing batches from an in-memory tensor removed most of that work (the ladder printed the "
-             "share of the difference spent in the per-sample transforms).",
-        "C": "torch.compile is not part of section 1's loops (section 6 runs it only on request): it cannot have made "
-             "that difference. On this tiny network the products do the arithmetic and there is little to fuse.",
-        "D": "On a CPU without bfloat16 units autocast was several times slower; mixed precision pays on GPUs.",
-    },
-    correct="B",
+
+def _speedup(step_ms: float) -> float:
+    return (PER_SAMPLE_MS + step_ms) / (GATHER_MS + step_ms)
+
+
+PIPELINE = Compute(
+    id="08.3",
+    title="What does the in-memory pipeline buy on a faster device?",
+    task=f"""Take round figures of the kind section 1 printed, per batch of 100 digits: making the batch sample by sample
+costs {PER_SAMPLE_MS:g} ms, making it with one gather {GATHER_MS:g} ms, and the training step on it {CPU_STEP_MS:g} ms
+on the CPU. Batches are made one after another with the steps (no workers), so an epoch takes
+(batch time + step time) per batch. Now a GPU runs the step in **{GPU_STEP_MS:g} ms**, while the batches are
+still made on the CPU as before. By what factor does switching from sample-by-sample batches to the
+gather speed up an epoch **on the GPU**? Set `gpu_speedup` to that number (for example 2.5 for 2.5 times
+faster); the check accepts ±0.5.""",
+    answer_cell="gpu_speedup = None  # a number: how many times faster an epoch on the GPU gets with the gather",
+    answer_name="gpu_speedup",
+    solution=f"gpu_speedup = ({PER_SAMPLE_MS:g} + {GPU_STEP_MS:g}) / ({GATHER_MS:g} + {GPU_STEP_MS:g})   # time per batch, before / after",
+    hints=("Write the time of one batch, making plus step, before and after the switch; an epoch is that times the "
+           "number of batches, which cancels.",
+           "Before: the sample-by-sample time plus the GPU step; after: the gather plus the GPU step. Divide the "
+           "first by the second. Compare with the same ratio for the CPU step: why is it so much larger?"),
+    mistakes=(
+        Mistake("the CPU's step", f"that is the speed-up with the CPU's {CPU_STEP_MS:g} ms step; the question is about "
+                f"the GPU's {GPU_STEP_MS:g} ms step", _speedup(CPU_STEP_MS)),
+        Mistake("batch making alone", "that compares the batch-making times only; an epoch also runs the training "
+                "step after every batch", PER_SAMPLE_MS / GATHER_MS),
+        Mistake("batch making over the step", "that is how many GPU steps one sample-by-sample batch costs; compare "
+                "the time per batch (making plus step) before and after the switch", PER_SAMPLE_MS / GPU_STEP_MS),
+    ),
+    value=lambda: _speedup(GPU_STEP_MS),
+    quantity="the speed-up of an epoch on the GPU",
+    unit="x",
+    tolerance=0.5,
 )
 
 EXERCISES = (STEP_FLOPS, TRAINING_BYTES, PIPELINE)
