@@ -284,11 +284,10 @@ def run(path: Path, timeout: int = 600) -> float:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    os.environ.update(KERNEL_ENV)  # the kernel inherits it
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    client.execute()  # stores the widgets' final state in nb.metadata.widgets
+    client.execute(env={**os.environ, **KERNEL_ENV})  # the kernel's environment; stores the widgets' final state
     seconds = time.perf_counter() - start
     freeze_widgets(nb)
     nb.metadata.setdefault("lepton", {})["cpu_seconds"] = round(seconds, 1)
