@@ -73,6 +73,7 @@ import nbformat
 
 from . import lock
 from .nbtools import KERNEL_ENV
+from .paths import ROOT, notebook_paths
 
 TOLERANCE_KEY = "nbval_tolerance"
 IGNORE_TAG, IGNORE_REASON = "nbval-ignore-output", "nbval_ignore_reason"
@@ -345,8 +346,6 @@ def measure(path: Path, runs: dict[str, Path]) -> list[CellReport]:
     """One report per code cell of the notebook at ``path`` against the executed copies ``runs``."""
     from nbval.plugin import get_sanitize_patterns
 
-    from .nbtools import ROOT  # not at the top: nbtools imports torch, which the pytest plugin need not load
-
     patterns = get_sanitize_patterns((ROOT / "tests" / "nbval_sanitize.cfg").read_text())
     stored = code_cells(nbformat.read(path, as_version=4))
     copies = {name: {c.get("id"): c for c in code_cells(nbformat.read(p, as_version=4))} for name, p in runs.items()}
@@ -438,8 +437,6 @@ def _print_report(report: CellReport) -> None:
 
 
 def _census_command(args: argparse.Namespace) -> None:
-    from .nbtools import notebook_paths
-
     kinds = census(args.notebooks or notebook_paths())
     print(f"{sum(map(len, kinds.values()))} cells tagged {IGNORE_TAG}:")
     for kind, cells in kinds.items():
