@@ -42,3 +42,5 @@ def test_ci_runs_the_readmes_test_command():
     ci_lines = [line.strip() for line in (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
     assert commands == ['pytest -n 2 -m "not browser"', "pytest -m browser"]
     assert all(command in ci_lines for command in commands), commands
+    workflow = (root / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert f"run: {' && '.join(commands)}\n" in workflow, "the GitHub workflow no longer runs the README's command"
