@@ -8,7 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from lepton_helpers.estimator import LeptonClassifier, glorot_uniform_
+from lepton_helpers.estimator import LeptonClassifier, adamw, glorot_uniform_
 from lepton_helpers.models import MLP
 from lepton_helpers.training import TensorBatches, parameter_groups
 
@@ -94,6 +94,19 @@ def test_fit_takes_the_steps_of_a_plain_adamw_loop(digits):
     with torch.no_grad():
         expected = torch.softmax(model(torch.from_numpy(x_test[:50].reshape(50, -1) / 255.0).float()).double(), 1)
     np.testing.assert_allclose(est.predict_proba(x_test[:50] / 255.0), expected.numpy(), atol=1e-4)
+
+
+def test_adamw_is_fused_where_the_device_has_a_kernel_and_plain_elsewhere(monkeypatch):
+    assert adamw(MLP((784, 64, 10)), 1e-3, 0.01).defaults["fused"]
+    real = torch.optim.AdamW
+
+    def no_fused_kernel(params, fused=None, **kwargs):
+        if fused:
+            raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of supported devices")
+        return real(params, **kwargs)
+    monkeypatch.setattr(torch.optim, "AdamW", no_fused_kernel)
+    optimizer = adamw(MLP((784, 64, 10)), 1e-3, 0.01)
+    assert not optimizer.defaults["fused"] and [g["weight_decay"] for g in optimizer.param_groups] == [0.01, 0.0]
 
 
 def test_glorot_uniform_fills_the_range_reproducibly():
