@@ -174,8 +174,8 @@ def local_losses(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *, ep
     """Train every layer of ``model`` at once (in place), each by its own head's loss on a detached input.
 
     One Adam optimiser holds all parameters; since no gradient crosses layers this is the same
-    as one optimiser per layer. ``history.train_loss`` is the summed local loss;
-    ``history.val_acc`` the classifier's (last head's) accuracy.
+    as one optimiser per layer. ``history.train_loss`` is the summed local loss; ``history.val_acc``
+    the classifier's (last head's) accuracy; ``history.seconds`` counts training, not validation.
     """
     epochs = check_count("epochs", epochs)
     _check_data(model, x_train, y_train)
@@ -183,18 +183,20 @@ def local_losses(model: MLP, x_train: torch.Tensor, y_train: torch.Tensor, *, ep
     net = LocalLossNet(model, heads).requires_grad_(True)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     batches = TensorBatches(x_train.flatten(1), y_train, batch_size, seed=seed)
-    history, start = History(), time.perf_counter()
+    history, trained = History(), 0.0
     layer_acc: list[float] = []
     bar = tqdm(range(epochs), desc=f"all {len(heads)} layers at once, epoch", disable=not progress)
     for _ in bar:
+        start = time.perf_counter()
         history.train_loss.append(train_epoch(net, batches, optimizer, loss_fn=local_loss))
+        trained += time.perf_counter() - start
+        history.seconds.append(trained)
         if val is not None:
             scores = [evaluate(stage_model(model, heads, d), *val) for d in range(1, len(heads) + 1)]
             layer_acc = [acc for _, acc in scores]
             history.val_loss.append(scores[-1][0])
             history.val_acc.append(scores[-1][1])
             bar.set_postfix(val_acc=f"{layer_acc[-1]:.4f}")
-        history.seconds.append(time.perf_counter() - start)
     bar.close()
     return LayerwiseResult(model, heads, history, layer_acc)
 

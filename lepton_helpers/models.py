@@ -16,6 +16,7 @@ new images cannot be prepared the same way). Two safety rules:
 from __future__ import annotations
 
 import numbers
+import hashlib
 import os
 import pickle
 import tempfile
@@ -160,11 +161,11 @@ def load_or_train(path: str | Path, x_train: torch.Tensor, y_train: torch.Tensor
                   lr: float = 1e-3, batch_size: int = 100, seed: int = 0, progress: bool = True) -> tuple[MLP, bool]:
     """The default 784-128-64-10 ReLU MLP trained end to end with this recipe: loaded if saved, else trained.
 
-    A checkpoint at ``path`` is used only if it was saved by :func:`save_trained` with the same
-    recipe and training-set size (loaded with ``weights_only=True``, so it cannot run code);
-    otherwise the network is trained here (Adam, :func:`~lepton_helpers.training.fit`) and saved. Returns ``(model on x_train's device, loaded)``.
+    A checkpoint at ``path`` is used only if :func:`save_trained` saved it with the same recipe and
+    the same training data, byte for byte; otherwise the network is trained here (Adam) and saved.
+    Returns ``(model on x_train's device, loaded)``.
     """
-    recipe = _recipe(len(x_train), epochs, lr, batch_size, seed)
+    recipe = _recipe(x_train, y_train, epochs, lr, batch_size, seed)
     try:
         model, extra = load_checkpoint(path, device=x_train.device)
         if extra.get("recipe") == recipe and model.sizes == (784, 128, 64, 10) and model.activation == "relu":
@@ -175,16 +176,25 @@ def load_or_train(path: str | Path, x_train: torch.Tensor, y_train: torch.Tensor
         model = MLP().to(x_train.device)
     fit(model, x_train, y_train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress,
         desc="end-to-end backprop, epoch")
-    save_trained(model, path, len(x_train), epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
+    save_trained(model, path, x_train, y_train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
     return model.eval(), False
 
 
-def save_trained(model: MLP, path: str | Path, n_train: int, *, epochs: int = 10, lr: float = 1e-3,
-                 batch_size: int = 100, seed: int = 0) -> Path:
-    """Save ``model`` with the recipe it was trained with, for :func:`load_or_train` (atomic write)."""
-    return save_checkpoint(model, path, recipe=_recipe(n_train, epochs, lr, batch_size, seed))
+def save_trained(model: MLP, path: str | Path, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int = 10,
+                 lr: float = 1e-3, batch_size: int = 100, seed: int = 0) -> Path:
+    """Save ``model`` with the recipe and a fingerprint of the data it was trained on, for :func:`load_or_train`."""
+    return save_checkpoint(model, path, recipe=_recipe(x_train, y_train, epochs, lr, batch_size, seed))
 
 
-def _recipe(n_train: int, epochs: int, lr: float, batch_size: int, seed: int) -> dict:
-    return {"trainer": "backprop", "n_train": n_train, "epochs": epochs, "lr": lr, "batch_size": batch_size,
-            "seed": seed}
+def fingerprint(*tensors: torch.Tensor) -> str:
+    """A SHA-256 of the tensors' shapes, dtypes and bytes: equal only for the same data."""
+    digest = hashlib.sha256()
+    for t in tensors:
+        digest.update(f"{tuple(t.shape)} {t.dtype};".encode())
+        digest.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _recipe(x_train: torch.Tensor, y_train: torch.Tensor, epochs: int, lr: float, batch_size: int, seed: int) -> dict:
+    return {"trainer": "backprop", "data": fingerprint(x_train, y_train), "epochs": epochs, "lr": lr,
+            "batch_size": batch_size, "seed": seed}

@@ -137,7 +137,9 @@ class Normalizer:
         return cls(shift, scale, kind)
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
-        return (torch.as_tensor(x, dtype=torch.float32) - self.shift) / self.scale
+        """``(x - shift) / scale`` as a tensor of ``x``'s floating dtype (float32 for integer pixels)."""
+        x = torch.as_tensor(x)
+        return ((x if x.is_floating_point() else x.float()) - self.shift) / self.scale
 
 
 # ---------------------------------------------------------------- splitting

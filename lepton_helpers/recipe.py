@@ -67,7 +67,7 @@ class PerSampleMNIST(Dataset):
         return len(self.images)
 
     def __getitem__(self, i: int):
-        image = Image.fromarray(self.images[i].numpy(), mode="L")
+        image = Image.fromarray(self.images[i].numpy())  # uint8 (h, w): mode "L"
         return (self.transform(image) if self.transform else image), int(self.labels[i])
 
 

@@ -21,7 +21,8 @@ fails when a kernel training beside it slows JupyterLab's widgets down (measured
 displaying widget: model not found" in one of two such runs).
 
 Markers, for fast feedback: every notebook under nbval and every test that executes notebooks is
-marked ``notebooks``; the real-browser test is marked ``browser``. ``pytest -m "not notebooks and
+marked ``notebooks``; the real-browser test is marked ``browser``; tests of the checkout's files
+rather than of the installed package are marked ``repository``. ``pytest -m "not notebooks and
 not browser"`` runs the unit tests alone (about a minute); the README's command (and CI) runs everything.
 """
 
@@ -40,6 +41,13 @@ from lepton_helpers.data import load_mnist  # noqa: E402
 
 
 NOTEBOOK_TEST_MODULES = {"test_course_classroom.py", "test_exercises.py"}  # tests that execute notebooks or student copies
+# Tests of the repository rather than of the installed package: they read the checkout's files (notebook sources,
+# README, pyproject, tests/nbval_sanitize.cfg), test the tooling that writes the committed notebooks, or need the
+# dev tools (JupyterLab, Chromium). Marked ``repository``: CI's Colab stage, which tests the installed package, skips them.
+REPOSITORY_TEST_MODULES = {
+    "test_browser.py", "test_instructors_guide.py", "test_rendering.py", "test_course_classroom.py",
+    "test_course_nbtools.py", "test_course_release.py", "test_course_tolerances.py", "test_notebook_conventions.py",
+    "test_package_layout.py", "test_prose_numbers.py", "test_readme_examples.py", "test_scheduling.py"}
 
 
 RUN_TIME = re.compile(r"\*\*Run time:\*\* about (\d+) s")
@@ -66,7 +74,7 @@ def handout_order(path: Path) -> tuple[int, float]:
 def pytest_collection_modifyitems(items):
     """Longest notebooks first, the quick test files after them (pytest-xdist hands out whole files in
     this order; within a file the order stays, so a notebook's cells run top to bottom); mark
-    notebooks and browser tests."""
+    notebooks, browser and repository tests."""
     keys = {path: handout_order(path) for path in {item.path for item in items}}
     items.sort(key=lambda item: keys[item.path])  # stable: files of equal weight keep their order
     for item in items:
@@ -75,6 +83,16 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.notebooks)
         if path.name == "test_browser.py":
             item.add_marker(pytest.mark.browser)
+        if path.name in REPOSITORY_TEST_MODULES:
+            item.add_marker(pytest.mark.repository)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Under ``-m "... not repository"`` the repository tests are not even imported: an environment with the
+    installed package alone (CI's Colab stage) lacks some of their tools (nbconvert, playwright)."""
+    if collection_path.name in REPOSITORY_TEST_MODULES and "not repository" in config.getoption("markexpr"):
+        return True
+    return None
 
 
 @pytest.fixture(scope="session")

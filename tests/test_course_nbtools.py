@@ -6,6 +6,7 @@ output becomes what it showed last, a picture and a text line, and no widget vie
 
 import base64
 import copy
+import os
 import re
 from pathlib import Path
 
@@ -83,9 +84,8 @@ def test_sync_asks_colab_for_a_gpu_runtime_on_gpu_notebooks_only():
 
 
 @pytest.mark.notebooks
-def test_run_stores_the_last_frame_of_every_widget(tmp_path, monkeypatch):
+def test_run_stores_the_last_frame_of_every_widget(tmp_path):
     """A real kernel: a progress bar, an explorer displayed and then moved by a later cell."""
-    monkeypatch.setenv("LEPTON_DEVICE", "cpu")  # run() sets it for its kernels
     path = tmp_path / "widgets.ipynb"
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source) for source in (
@@ -107,3 +107,17 @@ def test_run_stores_the_last_frame_of_every_widget(tmp_path, monkeypatch):
     assert moved == []
     assert not any(nbtools.WIDGET_VIEW in o.get("data", {}) for c in stored.cells for o in c.outputs)
     assert "widgets" not in stored.metadata and stored.metadata.lepton.cpu_seconds > 0
+
+
+def test_run_sets_the_kernels_environment_and_leaves_the_callers_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("LEPTON_DEVICE", raising=False)
+    before = dict(os.environ)
+    path = tmp_path / "env.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os\nprint(os.environ['OMP_NUM_THREADS'], os.environ['LEPTON_DEVICE'])")]
+    nbformat.write(nb, path)
+    nbtools.run(path)
+    (printed,) = nbformat.read(path, as_version=4).cells[0].outputs
+    assert printed.text.split() == [nbtools.KERNEL_ENV["OMP_NUM_THREADS"], nbtools.KERNEL_ENV["LEPTON_DEVICE"]]
+    assert dict(os.environ) == before

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import fcntl
+import os
 import re
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from lepton_helpers.course import tolerances
+from lepton_helpers.course import lock, tolerances
 from lepton_helpers.course.tolerances import IGNORE_REASON, IGNORE_TAG, TOLERANCE_KEY, Tolerance
 
 
@@ -94,9 +97,8 @@ def test_write_stores_proposals_under_the_lock_and_spares_changed_cells(measured
     before = nbformat.read(path, as_version=4)
     fingerprints = {c.id: tolerances._fingerprint(c) for c in before.cells}
     fingerprints["accs"] = "measured before someone re-ran the notebook"
-    monkeypatch.setattr(tolerances, "LOCK", tmp_path / "nb.lock")
-    with open(tmp_path / "nb.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    monkeypatch.setattr(lock, "LOCK", tmp_path / "nb.lock")
+    with lock.notebook_lock(tmp_path / "nb.lock"):
         done: list[str] = []
         writer = threading.Thread(target=lambda: done.extend(tolerances.write(path, list(reports.values()), fingerprints, None)))
         writer.start()
@@ -114,7 +116,7 @@ def test_write_stores_proposals_under_the_lock_and_spares_changed_cells(measured
 
 def test_measure_command_reports_and_writes_only_the_chosen_cells(measured, tmp_path, monkeypatch, capsys):
     path, reports = measured
-    monkeypatch.setattr(tolerances, "LOCK", tmp_path / "nb.lock")
+    monkeypatch.setattr(lock, "LOCK", tmp_path / "nb.lock")
     tolerances.main(["measure", str(path), "--runs", "--copy", str(tmp_path / "nb.default.ipynb"),
                      str(tmp_path / "nb.native.ipynb"), "--keep", str(tmp_path / "keep"), "--write", "--cells", "accs"])
     out = capsys.readouterr().out
@@ -143,3 +145,25 @@ def test_the_readme_states_how_many_cells_are_still_ignored():
     stated = re.search(r"(\d+) cells tagged `nbval-ignore-output`", readme)
     assert stated, "README.md no longer says how many cells are tagged nbval-ignore-output"
     assert int(stated.group(1)) == count, f"README.md says {stated.group(1)} ignored cells, the notebooks have {count}"
+
+
+def test_the_nbval_plugin_imports_where_there_is_no_fcntl():
+    """Windows has no fcntl: pytest loads the plugin (and so this module) at start-up there too."""
+    tests = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
+    code = "import sys; sys.modules['fcntl'] = None; import nbval_tolerance; print('imported')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.strip() == "imported", result.stderr[-2000:]
+
+
+def test_notebook_lock_excludes_a_second_holder(tmp_path):
+    path, entered = tmp_path / "nb.lock", threading.Event()
+    def second():
+        with lock.notebook_lock(path):
+            entered.set()
+    with lock.notebook_lock(path):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        assert not entered.wait(0.5), "took a lock that was held"
+    assert entered.wait(10)
+    waiter.join()

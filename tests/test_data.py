@@ -119,6 +119,7 @@ def test_missing_file_names_the_file_and_the_fix(copy_of_bundled):
         load_mnist("bundled")
 
 
+@pytest.mark.repository  # an editable install finds data/ from the package's location, an installed one does not
 def test_data_dir_is_found_from_subfolders_and_elsewhere(monkeypatch, tmp_path):
     monkeypatch.delenv(data.DATA_ENV_VAR, raising=False)
     expected = find_data_dir()

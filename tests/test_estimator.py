@@ -6,11 +6,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import check_estimator
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from lepton_helpers.estimator import LeptonClassifier, glorot_uniform_
+from lepton_helpers.estimator import LeptonClassifier, adamw, glorot_uniform_
 from lepton_helpers.models import MLP
-from lepton_helpers.training import fit, parameter_groups
+from lepton_helpers.training import TensorBatches, parameter_groups
 
 NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
 
@@ -77,21 +77,36 @@ def test_reproducible_under_random_state_and_private_rng(digits):
     assert not np.allclose(a, c)
 
 
-def test_a_relu_network_takes_the_steps_of_the_generic_loop(digits):
-    # on the CPU a ReLU network trains with FastMLPTrainer; the same network through training.fit must agree
+def test_fit_takes_the_steps_of_a_plain_adamw_loop(digits):
     x, y, x_test, _ = digits
     x, y = x[:400].reshape(400, -1) / 255.0, y[:400]
     est = small(weight_decay=0.01, standardize=None).fit(x, y)  # the network's own steps, on the inputs as given
     seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))  # what random_state=0 draws
     model = MLP((784, 64, 10))
     glorot_uniform_(model, torch.Generator().manual_seed(seed))
-    x_t, y_t = torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
-    history = fit(model, x_t, y_t, epochs=4, batch_size=50, seed=seed, progress=False,
-                  optimizer=torch.optim.AdamW(parameter_groups(model, 0.01), lr=3e-3))
-    assert est.history_.train_loss == pytest.approx(history.train_loss, abs=1e-4)
+    optimizer = torch.optim.AdamW(parameter_groups(model, 0.01), lr=3e-3)
+    batches = TensorBatches(torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.int64)), 50, seed=seed)
+    for _ in range(4):
+        for xb, yb in batches:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(xb), yb).backward()
+            optimizer.step()
     with torch.no_grad():
         expected = torch.softmax(model(torch.from_numpy(x_test[:50].reshape(50, -1) / 255.0).float()).double(), 1)
     np.testing.assert_allclose(est.predict_proba(x_test[:50] / 255.0), expected.numpy(), atol=1e-4)
+
+
+def test_adamw_is_fused_where_the_device_has_a_kernel_and_plain_elsewhere(monkeypatch):
+    assert adamw(MLP((784, 64, 10)), 1e-3, 0.01).defaults["fused"]
+    real = torch.optim.AdamW
+
+    def no_fused_kernel(params, fused=None, **kwargs):
+        if fused:
+            raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of supported devices")
+        return real(params, **kwargs)
+    monkeypatch.setattr(torch.optim, "AdamW", no_fused_kernel)
+    optimizer = adamw(MLP((784, 64, 10)), 1e-3, 0.01)
+    assert not optimizer.defaults["fused"] and [g["weight_decay"] for g in optimizer.param_groups] == [0.01, 0.0]
 
 
 def test_glorot_uniform_fills_the_range_reproducibly():
@@ -174,12 +189,21 @@ def test_bad_parameters_are_refused_at_fit(params, match, digits):
         small().set_params(**params).fit(x[:50] / 255.0, y[:50])
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")  # the pandas and array-API checks
-def test_scikit_learn_estimator_checks():
-    # scikit-learn's own battery (clone, pickling, input validation, idempotent fit, ...)
-    results = check_estimator(LeptonClassifier(random_state=0, device="cpu"), on_fail=None)
-    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
-    assert not failed and sum(r["status"] == "passed" for r in results) > 40
+@parametrize_with_checks([LeptonClassifier(random_state=0, device="cpu")])
+def test_scikit_learn_check(estimator, check):
+    check(estimator)  # scikit-learn's own battery: clone, pickling, input validation, idempotent fit, ...
+
+
+def test_a_pandas_dataframe_is_rows_with_feature_names(digits):
+    pandas = pytest.importorskip("pandas")
+    x, y, _, _ = digits
+    rows = x[:300].reshape(300, -1) / 255.0
+    frame = pandas.DataFrame(rows, columns=[f"pixel{i}" for i in range(rows.shape[1])])
+    est = small(epochs=1).fit(frame, pandas.Series(NAMES[y[:300]]))
+    assert est.feature_names_in_.tolist() == frame.columns.tolist()
+    np.testing.assert_array_equal(est.predict(frame), small(epochs=1).fit(rows, NAMES[y[:300]]).predict(rows))
+    with pytest.raises(ValueError, match="feature names"):
+        est.predict(frame.rename(columns={"pixel0": "other"}))
 
 
 def test_grid_search_over_numpy_integers(digits):

@@ -20,7 +20,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 import lepton_helpers.exercises as ex
 from lepton_helpers.activation import K_FLOOR, Lepton, fold_into_linear
-from lepton_helpers.exercises import NOTEBOOK_BANKS, cells, exercises, get, grade
+from lepton_helpers.course import cells
+from lepton_helpers.exercises import NOTEBOOK_BANKS, exercises, get, grade
 from lepton_helpers.exercises.framework import Choice, Compute, Design, Implement
 
 ALL = exercises()

@@ -13,7 +13,8 @@ import pytest
 import torch
 
 import lepton_helpers.exercises as ex
-from lepton_helpers.exercises import cells, check, get, grade, hint, key, parse_status_line, solution
+from lepton_helpers.course import cells, key
+from lepton_helpers.exercises import check, get, grade, hint, parse_status_line, solution
 from lepton_helpers.exercises.framework import (
     STATUS_LINE,
     Choice,
@@ -235,7 +236,7 @@ def test_only_a_correct_verdict_has_a_tick():
 
 # ---------------------------------------------------------------- the answer key
 def test_the_answer_key_lists_every_exercise_with_its_solution_and_wrong_answers(capsys):
-    text = ex.answer_key()
+    text = key.answer_key()
     for exercise in ex.exercises():
         assert f"### {exercise.id} · {exercise.title} ({exercise.kind})" in text
         assert exercise.task.strip() in text and exercise.solution in text      # the full task, options included
@@ -244,7 +245,7 @@ def test_the_answer_key_lists_every_exercise_with_its_solution_and_wrong_answers
                     f"**{exercise.correct}**: {exercise.reasons[exercise.correct]}") in text
         for mistake in exercise.mistakes:
             assert f"- {mistake.label}: “{mistake.says}”" in text
-    only = ex.answer_key(["3"])
+    only = key.answer_key(["3"])
     assert "### 03.1" in only and "### 02.1" not in only
     key.main(["09"])
     assert capsys.readouterr().out.startswith("# Answer key")

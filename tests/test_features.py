@@ -184,7 +184,7 @@ def test_load_or_train_matches_what_a_notebook_saves(tmp_path, digits):
     torch.manual_seed(0)
     model = MLP()
     model.head.bias.data.fill_(7.0)                               # a marker: loading must return these weights
-    save_trained(model, path, len(x), epochs=1)
+    save_trained(model, path, x, y, epochs=1)
     loaded_model, loaded = load_or_train(path, x, y, epochs=1, progress=False)
     assert loaded and torch.all(loaded_model.head.bias == 7.0)
 
@@ -192,7 +192,7 @@ def test_load_or_train_matches_what_a_notebook_saves(tmp_path, digits):
 def test_load_or_train_retrains_on_another_recipe_or_a_bad_file(tmp_path, digits):
     x, y = digits
     path = tmp_path / "m.pt"
-    save_trained(MLP(), path, len(x), epochs=2)
+    save_trained(MLP(), path, x, y, epochs=2)
     _, loaded = load_or_train(path, x, y, epochs=1, progress=False)
     assert not loaded                                            # epochs differ: retrained and overwritten
     path.write_bytes(b"not a checkpoint")

@@ -18,10 +18,8 @@ def test_answer_key_is_in_sync_with_the_exercise_bank():
 
 
 def test_only_headings_outside_code_are_demoted(monkeypatch):
-    import lepton_helpers.exercises as bank
-
     key = "# Answer key\n\nintro\n\n## Notebook 03\n\n### 03.1 · x\n\n```python\n# a comment\nx = 1\n```\n"
-    monkeypatch.setattr(bank, "answer_key", lambda notebooks=None: key)
+    monkeypatch.setattr(nbtools, "answer_key", lambda notebooks=None: key)
     assert nbtools.guide_answer_key() == "intro\n\n### Notebook 03\n\n#### 03.1 · x\n\n```python\n# a comment\nx = 1\n```"
 
 

@@ -8,6 +8,7 @@ from torch import nn
 
 from lepton_helpers.layerwise import (LayerwiseResult, LocalLossNet, end_to_end, freeze, greedy_layerwise, layer_inputs,
                                       local_losses, make_heads, stage_model, train_layer)
+from lepton_helpers import layerwise
 from lepton_helpers.models import MLP
 from lepton_helpers.preprocessing import mnist_splits
 from lepton_helpers.training import TensorBatches, evaluate
@@ -136,6 +137,19 @@ def test_local_losses_train_every_layer_reproducibly(data):
     assert type(runs[0].model) is MLP and len(runs[0].history.val_acc) == 2
     assert not same(state(runs[0].model.hidden[0]), state(fresh().hidden[0]))
     assert min(runs[0].layer_val_acc) > 0.7
+
+
+def test_local_losses_seconds_count_training_not_validation(data, monkeypatch):
+    # a clock that only validation moves: the recorded seconds must not see it
+    clock = [0.0]
+    def slow_evaluate(*args, **kwargs):
+        clock[0] += 100.0
+        return evaluate(*args, **kwargs)
+    monkeypatch.setattr(layerwise, "evaluate", slow_evaluate)
+    monkeypatch.setattr(layerwise.time, "perf_counter", lambda: clock[0])
+    x, y, val = data
+    result = local_losses(fresh(), x[:200], y[:200], epochs=2, val=val, progress=False)
+    assert result.history.seconds == [0.0, 0.0]
 
 
 def test_backprop_baseline_is_fit(data):

@@ -115,3 +115,25 @@ def test_loading_and_load_or_train_leave_the_callers_generator_alone(tmp_path, k
     keeps_global_rng(lambda _: load_or_train(path, x, y, epochs=1, progress=False))  # trains and saves
     keeps_global_rng(lambda _: load_or_train(path, x, y, epochs=1, progress=False))  # loads
     keeps_global_rng(lambda _: load_checkpoint(path))
+
+
+def test_load_or_train_retrains_on_other_data_of_the_same_size(tmp_path):
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.rand(200, 784, generator=generator), torch.randint(0, 10, (200,), generator=generator)
+    path = tmp_path / "m.pt"
+    _, loaded = load_or_train(path, x, y, epochs=1, progress=False)
+    assert not loaded
+    _, loaded = load_or_train(path, x, y, epochs=1, progress=False)
+    assert loaded
+    _, loaded = load_or_train(path, x, y.roll(1), epochs=1, progress=False)  # same size, other labels
+    assert not loaded
+    _, loaded = load_or_train(path, x.flip(0), y.roll(1), epochs=1, progress=False)  # and other images
+    assert not loaded
+
+
+def test_fingerprint_tells_data_apart_by_bytes_shape_and_dtype():
+    x = torch.arange(12, dtype=torch.float32)
+    assert checkpoint.fingerprint(x) == checkpoint.fingerprint(x.clone())
+    assert checkpoint.fingerprint(x) != checkpoint.fingerprint(x.flip(0))
+    assert checkpoint.fingerprint(x) != checkpoint.fingerprint(x.reshape(3, 4))
+    assert checkpoint.fingerprint(x) != checkpoint.fingerprint(x.double())

@@ -17,7 +17,7 @@ import pytest
 
 from lepton_helpers.course import nbtools
 from lepton_helpers.course.tolerances import Tolerance
-from lepton_helpers.exercises import cells as exercise_cells
+from lepton_helpers.course import cells as exercise_cells
 from lepton_helpers.course.project import colab_badge, colab_setup_source
 
 PATHS = nbtools.notebook_paths()
@@ -68,7 +68,7 @@ def test_exercises_and_summary(nb_path):
     """The exercise section is the bank's (answer cell + check cell per exercise, no solutions), then the summary."""
     nb = load(nb_path)
     problems = exercise_cells.out_of_sync(nb, exercise_cells.notebook_number(nb_path))
-    assert not problems, "run `python -m lepton_helpers.exercises.cells sync`:\n" + "\n".join(problems)
+    assert not problems, "run `python -m lepton_helpers.course.cells sync`:\n" + "\n".join(problems)
     tags = [set(c.metadata.get("tags", [])) for c in nb.cells]
     assert not any("solution" in t for t in tags), "no solution cells: solutions live in the exercise bank"
     checks = [i for i, t in enumerate(tags) if "exercise" in t]

@@ -46,12 +46,56 @@ def test_no_lesson_module_imports_the_course_tooling():
     assert not {k: v for k, v in offenders.items() if v}
 
 
-def test_a_lesson_module_does_not_tell_a_fake_import_apart():
-    # the checker itself: a relative import of the tooling is seen as one
-    fake = PACKAGE / "course" / "__init__.py"
-    assert "lepton_helpers.course" not in _imports(fake)
-    assert "lepton_helpers.env" in _imports(PACKAGE / "course" / "recipe.py") or \
-        "lepton_helpers.evaluation" in _imports(PACKAGE / "course" / "recipe.py")
+def test_relative_imports_are_resolved_inside_the_package():
+    # the checker itself, on files whose imports are known: ``from ..exercises import`` in course/key.py
+    assert {"lepton_helpers.exercises", "lepton_helpers.exercises.exercises"} <= _imports(PACKAGE / "course" / "key.py")
+    assert "lepton_helpers.course.lock" in _imports(PACKAGE / "course" / "tolerances.py")
+
+
+def test_the_exercise_bank_never_imports_the_course_tooling():
+    offenders = {path.name: sorted(i for i in _imports(path) if i.startswith("lepton_helpers.course"))
+                 for path in (PACKAGE / "exercises").glob("*.py")}
+    assert not {k: v for k, v in offenders.items() if v}
+
+
+def _course_graph() -> dict[str, set[str]]:
+    """course module -> the course modules it imports (at the top or inside a function)."""
+    modules = {p.stem for p in (PACKAGE / "course").glob("*.py") if p.stem != "__init__"}
+    graph = {}
+    for name in modules:
+        imported = _imports(PACKAGE / "course" / f"{name}.py")
+        graph[name] = {m for m in modules if {f"lepton_helpers.course.{m}"} & imported}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of ``graph`` (a path that returns to its start), or [] if there is none."""
+    done: set[str] = set()
+    def visit(node, path):
+        if node in path:
+            return path[path.index(node):] + [node]
+        if node in done:
+            return []
+        for nxt in sorted(graph[node]):
+            found = visit(nxt, path + [node])
+            if found:
+                return found
+        done.add(node)
+        return []
+    for start in sorted(graph):
+        found = visit(start, [])
+        if found:
+            return found
+    return []
+
+
+def test_the_course_modules_import_each_other_without_a_cycle():
+    assert _cycle(_course_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) == []
 
 
 def test_only_env_touches_the_global_generators():

@@ -70,6 +70,14 @@ def test_corrupt_rejects_impossible_counts(mnist):
         corrupt(mnist.train_images[:50], mnist.train_labels[:50])
 
 
+@pytest.mark.parametrize("dtype, expected", [(torch.float64, torch.float64), (torch.float32, torch.float32),
+                                             (torch.uint8, torch.float32)])
+def test_normalizer_keeps_a_floating_dtype_and_makes_integers_float32(dtype, expected):
+    norm = Normalizer(shift=1 / 3, scale=1.0, kind="standard")
+    out = norm.transform(torch.ones(3, dtype=dtype))
+    assert out.dtype == expected and out.tolist() == pytest.approx([2 / 3] * 3, abs=1e-7)
+
+
 def test_normalizer_uses_training_statistics_only():
     train = torch.tensor([0.0, 2.0, 4.0])
     norm = Normalizer.from_training(train)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from .nbtools import NOTEBOOKS, notebook_paths
+from .paths import NOTEBOOKS, notebook_paths
 
 COLAB_GITHUB = "https://colab.research.google.com/github/"
 EXERCISE_TAG = "exercise"

@@ -28,11 +28,12 @@ from pathlib import Path
 
 import nbformat
 
+from .classroom import sync_student_copies
+from .key import answer_key
+from .paths import NOTEBOOKS, ROOT, notebook_paths
 from .prose import workshop_times
 from .project import GPU_NOTEBOOKS, SETUP_TITLE, colab_badge, colab_setup_source
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ROOT / "notebooks"
 TABLE_START, TABLE_END = "<!-- runtimes:start -->", "<!-- runtimes:end -->"
 KEY_START, KEY_END = "<!-- answer-key:start -->", "<!-- answer-key:end -->"
 BENCH_START, BENCH_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
@@ -77,11 +78,6 @@ def undescribed_figures(nb) -> list[int]:
     return [i for i, cell in enumerate(cells) if draws_figure(cell)
             and not (i + 1 < len(cells) and cells[i + 1]["cell_type"] == "markdown"
                      and cells[i + 1]["source"].startswith(FIGURE_MARKER))]
-
-
-def notebook_paths() -> list[Path]:
-    """The numbered notebooks, in order."""
-    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
 def title_of(nb) -> str:
@@ -238,8 +234,6 @@ def _progress_bar(model: dict, width: int = 10) -> str:
 
 def guide_answer_key() -> str:
     """The exercise bank's answer key as a section of INSTRUCTORS.md: its title dropped, headings one level down."""
-    from ..exercises import answer_key
-
     lines, fenced = [], False
     for line in answer_key().strip().splitlines()[1:]:  # the first line is the key's own "# Answer key"
         fenced ^= line.startswith("```")
@@ -269,7 +263,6 @@ def sync(paths: list[Path] | None = None) -> None:
     if GUIDE.exists():
         GUIDE.write_text(synced_guide(GUIDE.read_text(encoding="utf-8"), rounded_seconds(notebook_paths())),
                          encoding="utf-8")
-    from .classroom import sync_student_copies  # classroom imports this module
     sync_student_copies()
 
 
@@ -285,11 +278,10 @@ def run(path: Path, timeout: int = 600) -> float:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    os.environ.update(KERNEL_ENV)  # the kernel inherits it
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    client.execute()  # stores the widgets' final state in nb.metadata.widgets
+    client.execute(env={**os.environ, **KERNEL_ENV})  # the kernel's environment; stores the widgets' final state
     seconds = time.perf_counter() - start
     freeze_widgets(nb)
     nb.metadata.setdefault("lepton", {})["cpu_seconds"] = round(seconds, 1)

@@ -344,8 +344,6 @@ def workshop_times(text: str, seconds: dict[str, int]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .nbtools import notebook_paths
-
     parser = argparse.ArgumentParser(prog="python -m lepton_helpers.course.prose", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)

@@ -48,7 +48,7 @@ same kernels (a wall-clock figure or nondeterminism: sanitise it, or give it a c
 
 ``--write`` stores the proposals (only those of ``--cells`` if given) in the notebook's metadata and
 removes the cells' ``nbval-ignore-output`` tag and reason (a cell ignored for floating-point drift
-alone whose output was identical in every run just loses its tag: it is compared exactly), under ``flock /tmp/lepton-nb.lock``: it
+alone whose output was identical in every run just loses its tag: it is compared exactly), under the notebook lock (:mod:`~lepton_helpers.course.lock`): it
 re-reads the notebook inside the lock and leaves a cell alone whose source or stored output
 changed since it was measured (the lead re-ran it in place meanwhile: measure again).
 """
@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import fcntl
 import json
 import math
 import os
@@ -72,7 +71,9 @@ from pathlib import Path
 
 import nbformat
 
+from . import lock
 from .nbtools import KERNEL_ENV
+from .paths import ROOT, notebook_paths
 
 TOLERANCE_KEY = "nbval_tolerance"
 IGNORE_TAG, IGNORE_REASON = "nbval-ignore-output", "nbval_ignore_reason"
@@ -190,7 +191,6 @@ def moved_numbers(stored: list[Number], fresh: list[Number], tolerance: Toleranc
     return problems
 
 
-LOCK = Path("/tmp/lepton-nb.lock")  # the lock under which everyone edits notebooks
 ACCURACY_CAP = Decimal("0.5")  # points: the most an accuracy printed in % may move
 RUNS = {"default": "default", "native": None}  # run name -> ATEN_CPU_CAPABILITY (None: the machine's own)
 EXECUTE = """
@@ -346,8 +346,6 @@ def measure(path: Path, runs: dict[str, Path]) -> list[CellReport]:
     """One report per code cell of the notebook at ``path`` against the executed copies ``runs``."""
     from nbval.plugin import get_sanitize_patterns
 
-    from .nbtools import ROOT  # not at the top: nbtools imports torch, which the pytest plugin need not load
-
     patterns = get_sanitize_patterns((ROOT / "tests" / "nbval_sanitize.cfg").read_text())
     stored = code_cells(nbformat.read(path, as_version=4))
     copies = {name: {c.get("id"): c for c in code_cells(nbformat.read(p, as_version=4))} for name, p in runs.items()}
@@ -389,8 +387,7 @@ def write(path: Path, reports: list[CellReport], stored_cells: dict[str, str], o
     ignore tag with no tolerance: it is then compared exactly.
     """
     done = []
-    with open(LOCK, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with lock.notebook_lock():
         nb = nbformat.read(path, as_version=4)
         cells = {c.get("id"): c for c in code_cells(nb)}
         for report in reports:
@@ -440,8 +437,6 @@ def _print_report(report: CellReport) -> None:
 
 
 def _census_command(args: argparse.Namespace) -> None:
-    from .nbtools import notebook_paths
-
     kinds = census(args.notebooks or notebook_paths())
     print(f"{sum(map(len, kinds.values()))} cells tagged {IGNORE_TAG}:")
     for kind, cells in kinds.items():
@@ -455,8 +450,7 @@ def _measure_command(args: argparse.Namespace) -> None:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="lepton-tolerances-"))
     folder.mkdir(parents=True, exist_ok=True)
     stored = folder / f"{path.stem}.stored.ipynb"  # what is measured, whatever happens to the notebook meanwhile
-    with open(LOCK, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with lock.notebook_lock():
         shutil.copyfile(path, stored)
     measured = {c.get("id"): _fingerprint(c) for c in code_cells(nbformat.read(stored, as_version=4))}
     runs = {}

@@ -22,30 +22,52 @@ placeholder until answered) and a check cell::
 - ``hint(id)`` prints the next hint tier each time it is called in a kernel (a nudge, then the
   method; never the answer); ``hint(id, 2)`` prints tier 2.
 - ``solution(id)`` prints a reference solution. It assigns nothing: the learner's names stay theirs.
-- ``answer_key()`` is the instructors' Markdown answer key, generated from the bank
-  (``python -m lepton_helpers.exercises.key``).
 
 The status line is a fixed contract: tools read it from saved notebooks (an instructor's progress
 view), so it changes only with them. Exercise ids are ``"NN.K"``: notebook NN, exercise K. The
-notebooks' exercise cells are generated from this bank (:mod:`.cells`), and so is the answer key.
+notebooks' exercise cells are generated from this bank, and so is the answer key (both by the course
+tooling: :mod:`lepton_helpers.course.cells`, :mod:`lepton_helpers.course.key`). A notebook's bank
+module is imported when one of its exercises is first asked for.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+from types import ModuleType
 
-from . import nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09
 from .framework import STATUS_LINE, Exercise, Verdict, parse_status_line
 
-__all__ = ["STATUS_LINE", "Exercise", "Verdict", "answer_key", "check", "exercises", "get", "grade", "hint",
-           "parse_status_line", "solution"]
+__all__ = ["STATUS_LINE", "Exercise", "Verdict", "check", "exercises", "get", "grade", "hint", "parse_status_line",
+           "solution"]
 
-NOTEBOOK_BANKS = {module.__name__.rsplit(".nb", 1)[1]: module
-                  for module in (nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09)}
-"""Each notebook's bank module by its number ("00".."09"): ``EXERCISES`` and ``notebook_names()``."""
+NOTEBOOK_NUMBERS = tuple(f"{n:02d}" for n in range(10))
+"""The notebooks with a bank module (``nbNN``): ``EXERCISES`` and ``notebook_names()``."""
 
-BANK: dict[str, Exercise] = {exercise.id: exercise for module in NOTEBOOK_BANKS.values()
-                             for exercise in module.EXERCISES}
+_BANK: dict[str, Exercise] = {}
+"""The exercises of the bank modules loaded so far, by id."""
+_LOADED: dict[str, ModuleType] = {}
+
+
+def _load(number: str) -> ModuleType:
+    """Notebook ``number``'s bank module, imported on first use, its exercises then added to the bank."""
+    if number not in _LOADED:
+        module = importlib.import_module(f".nb{number}", __name__)
+        _BANK.update({exercise.id: exercise for exercise in module.EXERCISES})
+        _LOADED[number] = module
+    return _LOADED[number]
+
+
+def __getattr__(name: str):
+    """``NOTEBOOK_BANKS`` (number -> bank module) and ``BANK`` (id -> exercise): every bank, loaded on first use."""
+    if name == "NOTEBOOK_BANKS":
+        return {number: _load(number) for number in NOTEBOOK_NUMBERS}
+    if name == "BANK":
+        for number in NOTEBOOK_NUMBERS:
+            _load(number)
+        return _BANK
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _hints_given: dict[str, int] = {}
 """How many hint tiers ``hint(id)`` has shown per exercise in this kernel (so the next call gives the next)."""
@@ -53,15 +75,20 @@ _hints_given: dict[str, int] = {}
 
 def get(exercise_id: str) -> Exercise:
     """The exercise with this id; a clear error for an unknown one."""
-    if not isinstance(exercise_id, str) or exercise_id not in BANK:
-        known = ", ".join(sorted(BANK))
+    number = exercise_id.split(".")[0] if isinstance(exercise_id, str) else None
+    if number in NOTEBOOK_NUMBERS:
+        _load(number)
+    if not isinstance(exercise_id, str) or exercise_id not in _BANK:
+        known = ", ".join(e.id for e in exercises())
         raise KeyError(f"no exercise {exercise_id!r}; the ids look like '03.1' (notebook 03, exercise 1): {known}")
-    return BANK[exercise_id]
+    return _BANK[exercise_id]
 
 
 def exercises(notebook: str | None = None) -> list[Exercise]:
     """The bank's exercises in id order, all of them or one notebook's (``"03"``)."""
-    return sorted((e for e in BANK.values() if notebook is None or e.id.startswith(f"{notebook}.")),
+    for number in NOTEBOOK_NUMBERS if notebook is None else {notebook} & set(NOTEBOOK_NUMBERS):
+        _load(number)
+    return sorted((e for e in _BANK.values() if notebook is None or e.id.startswith(f"{notebook}.")),
                   key=lambda e: tuple(int(part) for part in e.id.split(".")))
 
 
@@ -104,8 +131,3 @@ def solution(exercise_id: str) -> None:
     for letter in sorted(getattr(exercise, "correct", "")):
         print(f"\nWhy {letter}: {exercise.reasons[letter]}")
 
-
-def answer_key(notebooks=None) -> str:
-    """The instructors' answer key in Markdown (see :mod:`.key`)."""
-    from .key import answer_key as build
-    return build(notebooks)

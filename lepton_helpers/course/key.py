@@ -3,9 +3,9 @@ exercise cells and the checks).
 
 Usage (from the repository root)::
 
-    python -m lepton_helpers.exercises.key            # every notebook, Markdown on stdout
-    python -m lepton_helpers.exercises.key 03 09      # some notebooks
-    python -m lepton_helpers.exercises.key > answer_key.md
+    python -m lepton_helpers.course.key            # every notebook, Markdown on stdout
+    python -m lepton_helpers.course.key 03 09      # some notebooks
+    python -m lepton_helpers.course.key > answer_key.md
 
 For each exercise: its id, kind and title, the full task (its options included), a reference solution,
 the expected outcome of a predict exercise, the hints, and the common wrong answers with what the check
@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from . import exercises
-from .framework import Choice
+from ..exercises import exercises
+from ..exercises.framework import Choice
 
 
 def _section(exercise) -> list[str]:
@@ -44,7 +44,7 @@ def answer_key(notebooks: Iterable[str] | None = None) -> str:
     if wanted and not chosen:
         raise ValueError(f"no exercises for notebooks {wanted}; the bank covers {sorted({e.id[:2] for e in exercises()})}")
     lines = ["# Answer key", "",
-             "Generated from the exercise bank (`python -m lepton_helpers.exercises.key`); the notebooks' exercises "
+             "Generated from the exercise bank (`python -m lepton_helpers.course.key`); the notebooks' exercises "
              "and their checks come from the same source. Kinds: implement (a function, checked on fresh random "
              "inputs), predict (predict, then the check runs an experiment), interpret (choose among options), "
              "compute (a number in the quantity asked for), design (an experiment the learner designs).", ""]
@@ -58,7 +58,7 @@ def answer_key(notebooks: Iterable[str] | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.exercises.key", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.course.key", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", help="notebook numbers such as 03 (default: all)")
     args = parser.parse_args(argv)
     try:

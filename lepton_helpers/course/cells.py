@@ -7,10 +7,10 @@ until answered) and a **check cell** (tag ``exercise``: ``check("NN.K", name)``)
 and check cells carry ``"exercise_id": "NN.K"`` in their metadata. There are no solution cells:
 solutions live in the bank (``solution("NN.K")`` prints one).
 
-Usage (from the repository root; takes the shared notebook lock ``/tmp/lepton-nb.lock`` itself)::
+Usage (from the repository root; takes the notebook lock, :mod:`~lepton_helpers.course.lock`, itself)::
 
-    python -m lepton_helpers.exercises.cells sync notebooks/03_forward_backward.ipynb [...]
-    python -m lepton_helpers.exercises.cells check                 # exit 1 if a notebook is out of sync
+    python -m lepton_helpers.course.cells sync notebooks/03_forward_backward.ipynb [...]
+    python -m lepton_helpers.course.cells check                 # exit 1 if a notebook is out of sync
 
 Only the exercise section changes; a cell whose source and tags stay the same keeps its id and its
 outputs, a changed or new cell gets its outputs cleared. Metadata that others add to a section cell
@@ -20,7 +20,6 @@ outputs, a changed or new cell gets its outputs cleared. Metadata that others ad
 from __future__ import annotations
 
 import argparse
-import contextlib
 import re
 import sys
 import uuid
@@ -28,13 +27,14 @@ from pathlib import Path
 
 import nbformat
 
-from . import NOTEBOOK_BANKS, exercises
-from .framework import Exercise
+from ..exercises import NOTEBOOK_NUMBERS, exercises
+from ..exercises.framework import Exercise
+from .lock import notebook_lock
+from .paths import notebook_paths
 
 ANSWER_TAG, CHECK_TAG, ID_KEY = "answer", "exercise", "exercise_id"
 IMPORT = "from lepton_helpers.exercises import check, hint, solution"
 HEADING = "## Exercises"
-LOCK = "/tmp/lepton-nb.lock"
 KIND_LABEL = {"implement": "implement", "predict": "predict, then run", "interpret": "interpret",
               "compute": "compute", "design": "design an experiment"}
 
@@ -42,8 +42,8 @@ KIND_LABEL = {"implement": "implement", "predict": "predict, then run", "interpr
 def notebook_number(path: Path | str) -> str:
     """``"03"`` for ``notebooks/03_forward_backward.ipynb``."""
     match = re.match(r"(\d{2})_", Path(path).name)
-    if not match or match[1] not in NOTEBOOK_BANKS:
-        raise ValueError(f"{path}: not a numbered notebook with exercises in the bank ({', '.join(NOTEBOOK_BANKS)})")
+    if not match or match[1] not in NOTEBOOK_NUMBERS:
+        raise ValueError(f"{path}: not a numbered notebook with exercises in the bank ({', '.join(NOTEBOOK_NUMBERS)})")
     return match[1]
 
 
@@ -178,29 +178,12 @@ def out_of_sync(nb, number: str) -> list[str]:
     return problems
 
 
-@contextlib.contextmanager
-def _notebook_lock():
-    """The shared lock under which every helper edits notebooks (POSIX only, like the editing itself)."""
-    import fcntl
-
-    with open(LOCK, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.exercises.cells", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lepton_helpers.course.cells", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["sync", "check"])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: every numbered one)")
     args = parser.parse_args(argv)
-    if args.notebooks:
-        paths = args.notebooks
-    else:
-        from ..course.nbtools import notebook_paths
-        paths = notebook_paths()
+    paths = args.notebooks or notebook_paths()
     problems = 0
     for path in paths:
         number = notebook_number(path)
@@ -209,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{path.name}: {problem}")
                 problems += 1
             continue
-        with _notebook_lock():               # read, change and write in one go, under the lock
+        with notebook_lock():               # read, change and write in one go, under the lock
             nb = nbformat.read(path, as_version=4)
             changed = sync_notebook(nb, number)
             if changed:
@@ -217,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
                 nbformat.write(nb, path)
         print(f"{path.name}: {'exercise section written' if changed else 'already in sync'}")
     if problems:
-        sys.exit(f"{problems} difference(s): run `python -m lepton_helpers.exercises.cells sync`")
+        sys.exit(f"{problems} difference(s): run `python -m lepton_helpers.course.cells sync`")
 
 
 if __name__ == "__main__":
