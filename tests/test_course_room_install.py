@@ -9,7 +9,7 @@ import pytest
 from lepton_helpers.course import nbtools
 from lepton_helpers.course.room import in_range
 
-TEST_TOOLS = {"pytest", "pytest-xdist", "nbval", "nbclient", "nbformat"}
+TEST_TOOLS = {"pytest", "pytest-xdist", "nbval", "nbclient", "nbformat", "pandas"}  # pandas: the estimator's DataFrame test
 
 
 def requirements(name: str) -> dict[str, str]:

@@ -162,7 +162,7 @@ They write: "greedy wins by 0.7 points, more than the half-point margin". Apply 
 (printed in section 7) yourself. Which verdict is right? Set `greedy_answer` to one letter.
 
 - **A.** Greedy better: the mean difference, +0.7 points, exceeds the margin of 0.5 points.
-- **B.** No detectable difference: the difference exceeds the margin but not twice its standard error.
+- **B.** No detectable difference: the difference exceeds the margin but not the half-width of its 95% interval.
 - **C.** Greedy better, because it won on two seeds of three.
 - **D.** Backprop better, because greedy lost on seed 1.""",
     answer_cell='greedy_answer = None  # "A", "B", "C" or "D"',
@@ -171,14 +171,17 @@ They write: "greedy wins by 0.7 points, more than the half-point margin". Apply 
     hints=("The rule has two conditions, not one. Work with the differences seed by seed (the runs are paired).",
            "Take greedy − backprop for each seed; their mean is d, and their standard deviation (n − 1 in the "
            "denominator) divided by √3 is its standard error (`evaluation.mean_se` computes both). Then compare "
-           "|d| with the margin and with twice the standard error."),
+           "|d| with the margin and with the interval's half-width, t × standard error (t = 4.30 for 3 seeds: 2 degrees of "
+           "freedom)."),
     options={"A": "greedy better: above the margin", "B": "no detectable difference",
              "C": "greedy better: two seeds of three", "D": "backprop better: seed 1"},
     reasons={
         "A": "The margin is only half of the rule. The paired differences +1.4, −0.2 and +0.9 points have mean +0.70 "
-             "and standard error 0.47; +0.70 is below twice that (0.95), so seed noise could produce it.",
+             "and standard error 0.47; +0.70 is far below the interval's half-width, 4.30 × 0.47 = 2.03, so seed noise could "
+             "produce it.",
         "B": "The paired differences +1.4, −0.2, +0.9 points give d = +0.70 ± 0.47 (standard error): above the "
-             "0.5-point margin but not above 2 × 0.47 = 0.95, so the verdict is 'no detectable difference'. "
+             "0.5-point margin but not above the 95% interval's half-width, 4.30 × 0.47 = 2.03 (Student's t for 2 degrees "
+             "of freedom), so the verdict is 'no detectable difference'. "
              "More seeds would settle it.",
         "C": "Counting wins ignores how large and how noisy the differences are; the rule asks whether the mean "
              "difference stands out from its standard error, and +0.70 ± 0.47 does not.",
