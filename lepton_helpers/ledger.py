@@ -200,13 +200,14 @@ CLAIMS = (
         Part("06", ("Adam, lr 1e-3", "SGD, lr 0.1")),
         Part("06", ("momentum 0.9, lr 0.05", "Adam, lr 1e-3"), supports="worse"))),
     Claim("Parallel/distributed computing and memory optimisation make it efficient", observations=(
-        Observation("08", r"^articles' recipe +[\d,]+ \("),
-        Observation("08", r"^helpers' loop +[\d,]+ \("),
+        Observation("08", r"^articles' recipe, num_workers=0 +[\d,]+ samples/s"),
+        Observation("08", r"^ratio helpers' loop / articles: "),
         Observation("08", r"^largest parameter difference below 1e-6: True")),
         judge=lambda matches: "not shown"),
     Claim("98.50% accuracy", observations=(
         Observation("07", r"articles' recipe on bundled MNIST: test accuracy [\d.]+% \(95% Wilson interval "
-                          r"(?P<low>[\d.]+)% to (?P<high>[\d.]+)%\)"),), judge=_reproduced),
+                          r"(?P<low>[\d.]+)% to (?P<high>[\d.]+)%\)"),
+        Observation("07", r"^the recipe, one seed, \d+ epochs on [\d,]+ digits: test accuracy")), judge=_reproduced),
     Claim("Their backpropagation derivation is correct", observations=(
         Observation("03", r"cosine between the rule's direction and the true descent direction: (?P<cosine>-?[\d.]+)"),
         Observation("03", r"articles' rule +training loss: start [\d.]+, epoch 50 (?P<e50>[\d.]+), "
@@ -238,7 +239,7 @@ def claim_row(claim: Claim, folder: Path | None = None) -> Row:
     else:
         matches = [observe(o.notebook, o.pattern, folder) for o in claim.observations]
         verdict = claim.judge(matches)
-        evidence = [f"{o.notebook}: {m.string.strip()}" for o, m in zip(claim.observations, matches)]
+        evidence = [f"{o.notebook}: {' '.join(m.string.split())}" for o, m in zip(claim.observations, matches)]
         notebooks = [o.notebook for o in claim.observations]
     return Row(claim.claim, tuple(dict.fromkeys(notebooks)), tuple(evidence), verdict)
 
