@@ -95,6 +95,13 @@ class Reliability:
         gap = np.abs(self.accuracy - self.confidence)
         return float(np.sum(self.count * np.nan_to_num(gap)) / self.count.sum())
 
+    def intervals(self, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)``: the Wilson interval of each bin's accuracy (:func:`accuracy_ci`); NaN for an empty bin."""
+        bounds = [accuracy_ci(round(a * n), int(n), confidence)[1:] if n else (np.nan, np.nan)
+                  for a, n in zip(self.accuracy, self.count)]
+        low, high = np.array(bounds, dtype=float).reshape(-1, 2).T
+        return low, high
+
 
 def reliability(probs, labels, n_bins: int = 15) -> Reliability:
     """Bin the predictions by confidence (the largest probability) and compare with accuracy per bin.
@@ -122,28 +129,31 @@ def expected_calibration_error(probs, labels, n_bins: int = 15) -> float:
     return reliability(probs, labels, n_bins).ece
 
 
-def plot_reliability(curves: dict[str, Reliability], title: str | None = None) -> plt.Figure:
+def plot_reliability(curves: dict[str, Reliability], title: str | None = None, min_count: int = 100) -> plt.Figure:
     """Reliability diagrams side by side: bars of accuracy per confidence bin against the diagonal.
 
-    Each non-empty bin shows how many predictions it holds (the number at its foot) and a binomial
-    standard error bar, sqrt(acc (1 - acc) / n): a bin of a few dozen predictions is noisy, a bin of
-    thousands is not, and the ECE weights them by those counts.
+    Each non-empty bin shows how many predictions it holds (the number at its foot) and the 95% Wilson
+    interval of its accuracy (:meth:`Reliability.intervals`). Bins with fewer than ``min_count``
+    predictions are hatched: too sparse to support a claim about calibration.
     """
     fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.6), squeeze=False)
     for ax, (name, r) in zip(axes.flat, curves.items()):
-        width, filled = np.diff(r.edges), r.count > 0
+        width, filled, sparse = np.diff(r.edges), r.count > 0, (r.count > 0) & (r.count < min_count)
         accuracy = np.nan_to_num(r.accuracy)
-        ax.bar(r.edges[:-1], accuracy, width=width, align="edge", edgecolor="k", alpha=0.7, label="accuracy")
+        ax.bar(r.edges[:-1][~sparse], accuracy[~sparse], width=width[~sparse], align="edge", edgecolor="k",
+               alpha=0.7, label="accuracy")
+        ax.bar(r.edges[:-1][sparse], accuracy[sparse], width=width[sparse], align="edge", edgecolor="k",
+               alpha=0.3, hatch="//", label=f"sparse bin (< {min_count} predictions)")
         centres = r.edges[:-1][filled] + width[filled] / 2
-        se = np.sqrt(accuracy[filled] * (1 - accuracy[filled]) / r.count[filled])
-        ax.errorbar(centres, accuracy[filled], yerr=se, fmt="none", ecolor="k", capsize=2, lw=1,
-                    label="± 1 standard error")
+        low, high = (bound[filled] for bound in r.intervals())
+        ax.errorbar(centres, accuracy[filled], yerr=[accuracy[filled] - low, high - accuracy[filled]], fmt="none",
+                    ecolor="k", capsize=2, lw=1, label="95% Wilson interval")
         for x, n in zip(centres, r.count[filled]):
             ax.text(x, 0.02, f"{n:,}", rotation=90, ha="center", va="bottom", fontsize=6)
         ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (number: predictions in the bin)", ylabel="accuracy",
                title=f"{name}\nECE = {r.ece:.4f}")
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=7, loc="upper left")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

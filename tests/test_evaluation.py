@@ -200,3 +200,13 @@ def test_compare_items_names_its_items():
 
 def test_the_rule_is_stated_in_words():
     assert "Student's t" in RULE and "margin" in RULE and all(v in RULE for v in VERDICTS[2:])
+
+
+def test_each_bin_has_the_wilson_interval_of_its_accuracy():
+    probs = torch.tensor([[0.95, 0.05]] * 40 + [[0.65, 0.35]] * 10)
+    labels = torch.tensor([0] * 38 + [1] * 2 + [0] * 7 + [1] * 3)
+    r = reliability(probs, labels, n_bins=10)
+    low, high = r.intervals()
+    assert (low[9], high[9]) == pytest.approx(accuracy_ci(38, 40)[1:])
+    assert (low[6], high[6]) == pytest.approx(accuracy_ci(7, 10)[1:])
+    assert np.isnan(low[0]) and np.isnan(high[0])

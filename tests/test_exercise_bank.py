@@ -290,7 +290,9 @@ def test_choices_accept_lowercase_and_refuse_unknown_letters():
 
 
 def test_interval_claims_in_the_reasons_hold():
-    from lepton_helpers.evaluation import accuracy_ci
-    _, low, high = accuracy_ci(9850, 10000)
-    _, low4, high4 = accuracy_ci(39400, 40000)
-    assert math.isclose((high4 - low4) / (high - low), 0.5, abs_tol=0.01)
+    from scipy.stats import t
+    from lepton_helpers.exercises.nb07 import width_ratio
+    t3, t12 = t.ppf(0.975, 2), t.ppf(0.975, 11)
+    assert (f"{t3:.2f}", f"{t12:.2f}") == ("4.30", "2.20")              # the values the reasons quote
+    assert math.isclose(width_ratio(), (t12 / math.sqrt(12)) / (t3 / math.sqrt(3)), rel_tol=1e-9)
+    assert 0.24 < width_ratio() < 0.27 and all("0.26" in get("07.3").reasons[k] for k in "AB")

@@ -1,5 +1,5 @@
 """Exercises of notebook 07 · Evaluation: recall and precision from a confusion matrix, the most
-frequent mistake, and how an interval shrinks with the size of the test set."""
+frequent mistake, and how the rule's interval shrinks with the number of seeds."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import torch
 
-from ..evaluation import accuracy_ci, confusion, per_class_scores
+from ..evaluation import confusion, per_class_scores, t_quantile
 from .framework import Choice, Implement, Mistake, Tolerance
 
 
@@ -135,51 +135,44 @@ diagonal (those are right answers). The check runs it on fresh random matrices o
 )
 
 
-# ---------------------------------------------------------------- 07.3 predict: four times the test set
-def _interval_experiment() -> dict[int, tuple[float, float]]:
-    return {n: accuracy_ci(round(0.985 * n), n)[1:] for n in (10_000, 40_000)}
+# ---------------------------------------------------------------- 07.3 interpret: twelve seeds instead of three
+SEEDS_TASK = """The recorded ablation (section 3) compares each variant with the recipe over **3 seeds**, and the
+rule's 95% interval for a difference is t × s.e., with Student's t for the seeds' degrees of freedom. Suppose
+it used **12 seeds** instead, and the per-seed differences were just as spread out. How wide would the 95%
+interval of a difference be, compared with 3 seeds? Set `seeds_answer` to one letter.
 
-
-def _interval_report(intervals) -> list[str]:
-    lines = [f"{n:>6,} test digits, 98.5% right: 95% interval {100 * low:.2f}% to {100 * high:.2f}% "
-             f"(width {100 * (high - low):.2f} points)" for n, (low, high) in intervals.items()]
-    (low1, high1), (low4, high4) = intervals.values()
-    return lines + [f"ratio of the widths: {(high4 - low4) / (high1 - low1):.2f}"]
-
-
-def _interval_outcome(intervals) -> str:
-    (low1, high1), (low4, high4) = intervals.values()
-    ratio = (high4 - low4) / (high1 - low1)
-    return "A" if abs(ratio - 0.5) < 0.05 else "B" if abs(ratio - 0.25) < 0.05 else "C"
-
-
-INTERVAL = Choice(
-    id="07.3",
-    title="Four times as many test digits",
-    kind="predict",
-    task="""A model gets 98.5% of 10,000 test digits right; section 1 gives its 95% Wilson interval. If the test set
-had **40,000** digits and the model still got 98.5% right, how wide would the interval be? Predict in
-`interval_prediction`, then run the check (it computes both intervals with `accuracy_ci`).
-
-- **A.** About half as wide.
+- **A.** About half as wide: four times the seeds halve the standard error.
 - **B.** About a quarter as wide.
-- **C.** About as wide: the accuracy is the same.""",
-    answer_cell='interval_prediction = None  # "A", "B" or "C": write it before you run the check',
-    answer_name="interval_prediction",
-    solution='interval_prediction = "A"',
-    hints=("How does the standard error of a proportion depend on n?",
-           "The half-width is about z · √(p(1 − p)/n). Multiply n by 4 and see what happens to the square root."),
+- **C.** About as wide: the spread of the differences is the same."""
+
+
+def width_ratio(seeds_before: int = 3, seeds_after: int = 12) -> float:
+    """The half-width t · s / √n with ``seeds_after`` seeds over that with ``seeds_before``, for one spread s."""
+    after, before = (t_quantile(n - 1) / math.sqrt(n) for n in (seeds_after, seeds_before))
+    return after / before
+
+
+SEEDS = Choice(
+    id="07.3",
+    title="Twelve seeds instead of three",
+    task=SEEDS_TASK,
+    answer_cell='seeds_answer = None  # "A", "B" or "C"',
+    answer_name="seeds_answer",
+    solution='seeds_answer = "B"',
+    hints=("The half-width is a product of two factors. Which of them depends on the number of seeds?",
+           "Both do: the standard error s/√n, and Student's t for n − 1 degrees of freedom (the rule printed in "
+           "section 3 gives t for 3 seeds; `scipy.stats.t.ppf(0.975, n - 1)` gives it for any n)."),
     options={"A": "about half", "B": "about a quarter", "C": "about the same"},
     reasons={
-        "A": "The width goes like 1/√n: four times the digits halve it. To halve an interval you need four times the "
-             "test data, which is why a small validation set can tell apart only large differences.",
-        "B": "The width goes like 1/√n, not 1/n: four times the digits only halve it.",
-        "C": "The accuracy stays, but its uncertainty shrinks with more digits, like 1/√n: the interval halves.",
+        "A": "The standard error halves, but that is only one factor: Student's t also falls, from 4.30 with 2 degrees "
+             f"of freedom to 2.20 with 11, so the interval shrinks to about a quarter ({width_ratio():.2f}).",
+        "B": "Both factors shrink: s/√n halves with four times the seeds, and t falls from 4.30 (2 degrees of "
+             f"freedom) to 2.20 (11), about half again; together about a quarter ({width_ratio():.2f}). With 3 seeds, t pays "
+             "dearly for estimating the spread from 3 numbers.",
+        "C": "The spread of one difference stays, but the interval is for the mean difference: it shrinks with the "
+             "number of seeds, through s/√n and through Student's t.",
     },
-    correct="A",
-    experiment=_interval_experiment,
-    report=_interval_report,
-    outcome=_interval_outcome,
+    correct="B",
 )
 
-EXERCISES = (RECALL_PRECISION, MOST_CONFUSED, INTERVAL)
+EXERCISES = (RECALL_PRECISION, MOST_CONFUSED, SEEDS)

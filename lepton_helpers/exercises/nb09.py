@@ -16,7 +16,7 @@ from .framework import Choice, Compute, Design, Mistake
 
 def notebook_names() -> dict:
     """The names notebook 09 defines that an answer may use."""
-    return {"torch": torch, "accuracy_ci": accuracy_ci}
+    return {"accuracy_ci": accuracy_ci}
 
 
 # ---------------------------------------------------------------- 09.1 design an experiment
@@ -57,8 +57,9 @@ def _validate(design) -> str | None:
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or not 1 <= epochs <= MAX_EPOCHS:
         return f"epochs must be a whole number from 1 to {MAX_EPOCHS} here (each run must take a fraction of a second)"
     if isinstance(split, str) and split.strip().lower() == "test":
-        return ("compare on the validation split: the test set is touched once, at the end, for the final number; "
-                "deciding on it makes that number optimistic")
+        return ("compare on the validation split: you may run this check many times while you adjust the design, and "
+                "every look at the test set that shapes a choice makes its final number optimistic. The notebooks the "
+                "ledger cites do the same: choices on validation, the test set once, with nothing chosen from it")
     if not (isinstance(split, str) and split.strip().lower() == "validation"):
         return 'split must be "validation" (or "test", which is the wrong choice here)'
     if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not margin > 0:
@@ -118,10 +119,10 @@ and the verdict follows the course's rule (`evaluation.compare`).""",
     "split": "validation",     # choices on validation; the test set is for the final number only
     "margin": 0.005,           # half a point, decided before the run
 }''',
-    hints=("Think of what the ledger needs before it calls a difference evidence: how many runs, which data, what size "
-           "of difference.",
-           "Section 'The ledger' and notebook 07 give the rules: repeat each arm over several seeds (paired by seed), "
-           "make every choice on the validation split, and fix the margin before looking at the result."),
+    hints=("Think of what the verdicts the ledger cites needed before a difference counted as evidence: how many runs, "
+           "which data, what size of difference.",
+           "The rule printed at the top of this notebook, and notebook 07, give them: repeat each arm over several "
+           "seeds (paired by seed), look at the validation split while you design, and fix the margin before the run."),
     mistakes=(
         Mistake("compared on the test set", _validate(_design(split="test")), _design(split="test")),
         Mistake("one seed", _validate(_design(seeds=[0])), _design(seeds=[0])),
@@ -150,7 +151,8 @@ def _normal_half_width() -> float:
 HALF_WIDTH = Compute(
     id="09.2",
     title="How noisy is an accuracy on 1,000 digits?",
-    task="""The ledger compares models on the 1,000 validation digits. How uncertain is one such accuracy? Compute
+    task="""Several verdicts the ledger cites (notebooks 05 and 06) score each run on the 1,000 validation digits. How
+uncertain is one such accuracy? Compute
 the **half-width of the 95% Wilson interval**, in **percentage points**, for a model that gets 940 of
 the 1,000 right (`accuracy_ci` from notebook 07 gives the interval). The check accepts your number
 within ±0.002 points. Is one point more or less than that half-width?""",
@@ -192,14 +194,15 @@ ONE_RUN = Choice(
     answer_name="one_run_answer",
     solution='one_run_answer = "B"',
     hints=("The rule has two conditions. Can you check both with one run each?",
-           "A difference counts when it exceeds the margin *and* twice its standard error. What do you need to "
-           "estimate a standard error of a difference between two recipes?"),
+           "A difference counts when it exceeds the margin *and* the half-width of its 95% interval (t times its "
+           "standard error). What do you need to estimate the standard error of a difference between two recipes?"),
     options={"A": "A is better", "B": "no verdict yet", "C": "B is better"},
     reasons={
-        "A": "The margin is only half of the rule: the difference must also exceed twice its standard error, and "
-             "one run each gives no standard error. Seeds alone move accuracies by about a point here.",
-        "B": "The rule needs the difference to beat both the margin and twice its standard error; with one run each "
-             "there is no standard error. Repeat both recipes over at least 3 seeds, paired by seed.",
+        "A": "The margin is only half of the rule: the difference must also exceed the half-width of its 95% interval, "
+             "and one run each gives no standard error. Seeds alone move accuracies by about a point here.",
+        "B": "The rule needs the difference to beat both the margin and the half-width of its 95% interval; with one "
+             "run each there is no standard error. Repeat both recipes over at least 3 seeds, paired by seed: every "
+             "training comparison the ledger cites does.",
         "C": "Nothing in the data says B is better; a difference within the noise gives no verdict either way.",
     },
     correct="B",
