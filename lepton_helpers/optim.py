@@ -1,13 +1,12 @@
-"""SGD, SGD with momentum and Adam written out, and an explorer for a precomputed optimiser sweep.
+"""SGD, SGD with momentum and Adam written out, as update rules and as optimisers.
 
 Each update rule is a few lines on tensors (the functions below, what notebook 06 teaches), and
 :class:`SimpleSGD` / :class:`SimpleAdam` apply them to every parameter as ``torch.optim.Optimizer``
 subclasses, so they plug into :func:`~lepton_helpers.training.fit` and accept the parameter
 groups of :func:`~lepton_helpers.training.parameter_groups`. :func:`compare_with_torch` runs one
 of them beside its ``torch.optim`` counterpart and reports how far apart they are after each step
-(in float64: zero, or a few units of rounding).
-
-The explorer of a learning rate x momentum sweep is :class:`~lepton_helpers.pictures.SweepExplorer`.
+(in float64: zero, or a few units of rounding). :func:`state_numbers` counts what an optimiser keeps
+between steps: nothing for SGD, one velocity per parameter with momentum, two running means for Adam.
 """
 
 from __future__ import annotations
@@ -45,8 +44,8 @@ def adam_update(param: torch.Tensor, grad: torch.Tensor, m: torch.Tensor, v: tor
     """Adam, in place, for the ``step``-th update (1-based); ``m`` and ``v`` start at 0.
 
     ``m`` averages the gradients, ``v`` their squares (both exponentially); dividing by
-    ``1 - beta**step`` removes their bias towards the zero start. The step ``lr m / sqrt(v)``
-    is about ``lr`` in size for every parameter, whatever the scale of its gradient.
+    ``1 - beta**step`` removes their bias towards the zero start. The step
+    ``lr m_hat / (sqrt(v_hat) + eps)`` is about ``lr`` in size for every parameter, whatever the scale of its gradient.
     """
     beta1, beta2 = betas
     m.mul_(beta1).add_(grad, alpha=1 - beta1)
@@ -117,6 +116,14 @@ class SimpleAdam(_SimpleOptimizer):
             state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
         state["step"] += 1
         adam_update(p, grad, state["m"], state["v"], state["step"], group["lr"], group["betas"], group["eps"])
+
+
+def state_numbers(optimizer: torch.optim.Optimizer) -> int:
+    """How many numbers ``optimizer`` keeps per parameter between steps: the elements of the state tensors
+    shaped like their parameter (0 for plain SGD, P for momentum, 2P for Adam on P parameters once each
+    has stepped); step counters are left out."""
+    return sum(value.numel() for param, state in optimizer.state.items() for value in state.values()
+               if isinstance(value, torch.Tensor) and value.shape == param.shape)
 
 
 # ---------------------------------------------------------------- checking against torch.optim

@@ -6,7 +6,7 @@ import torch
 from lepton_helpers.models import MLP
 from lepton_helpers.pictures import SweepExplorer
 from lepton_helpers.optim import (SimpleAdam, SimpleSGD, adam_update, compare_with_torch,
-                                  momentum_update, sgd_update)
+                                  momentum_update, sgd_update, state_numbers)
 from lepton_helpers.training import History, fit, parameter_groups
 
 PAIRS = {
@@ -18,6 +18,19 @@ PAIRS = {
     "adam betas+l2": (lambda p: SimpleAdam(p, lr=0.003, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
                       lambda p: torch.optim.Adam(p, lr=0.003, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
 }
+
+
+@pytest.mark.parametrize("make, copies", [(lambda p: SimpleSGD(p, lr=0.1), 0),
+                                          (lambda p: SimpleSGD(p, lr=0.1, momentum=0.9), 1),
+                                          (lambda p: SimpleAdam(p, lr=1e-3), 2),
+                                          (lambda p: torch.optim.Adam(p, lr=1e-3), 2)])
+def test_state_numbers_counts_the_copies_of_the_parameters_an_optimizer_keeps(make, copies):
+    model = MLP((5, 7, 3))
+    optimizer = make(model.parameters())
+    assert state_numbers(optimizer) == 0                     # nothing before the first step
+    model(torch.randn(4, 5)).sum().backward()
+    optimizer.step()
+    assert state_numbers(optimizer) == copies * sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.parametrize("name", PAIRS)

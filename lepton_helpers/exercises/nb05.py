@@ -1,5 +1,5 @@
-"""Exercises of notebook 05 · Feature extraction: a forward hook written by hand, and why feature
-selection needs a random baseline."""
+"""Exercises of notebook 05 · Feature extraction: a forward hook written by hand, and what a feature
+selection's verdicts against a random baseline (averaged over several draws) do and do not show."""
 
 from __future__ import annotations
 
@@ -123,38 +123,46 @@ pass. The check runs it on fresh random networks, for every kind of module.""",
 
 RANDOM_BASELINE = Choice(
     id="05.2",
-    title="Why did random pixels do as well as the scores?",
-    task="""In section 4, 50 pixels chosen **at random** gave a probe at least as good as the 50 pixels with the
-highest ANOVA F scores (or mutual information, or permutation importance): on validation the random set
-was ahead of each, though by less than the rule needs for a verdict. Why do the scores not win?
-Set `selection_answer` to one letter.
+    title="What do the random pixels show?",
+    task="""Section 4 judged each ranking's 50 pixels against 50 pixels chosen **at random**, with the random
+baseline averaged over 10 draws on each of 3 seeds. Under the rule, the ANOVA F ranking came out **worse**
+than random pixels, and mutual information showed **no detectable difference** from them. Which
+statements does this evidence support? Set `selection_answer` to the letter of every supported
+statement (for example `"AC"`).
 
-- **A.** Luck: with another random seed the score-based choices would win.
-- **B.** Those scores rate each pixel on its own, so their top 50 are neighbours that carry much the same
-  information; a random set spreads over the digit and carries more that is distinct.
-- **C.** The scores are computed wrongly on standardised pixels; on raw pixels they would win.
-- **D.** A linear probe cannot use informative pixels; only a network can.""",
-    answer_cell='selection_answer = None  # "A", "B", "C" or "D"',
+- **A.** Mutual information's 50 pixels are as good as random ones.
+- **B.** ANOVA F's top 50 pixels are worse than random ones here, and the picture of where they sit
+  suggests why: a univariate score rates each pixel alone, so its best pixels clump together and repeat
+  each other, while random pixels spread over the digit.
+- **C.** Mutual information is really better than random pixels; three seeds were too few to show it.
+- **D.** Whether mutual information's 50 pixels beat random ones: this evidence cannot tell.
+- **E.** The random baseline won by luck: one random draw happened to be a good one.""",
+    answer_cell='selection_answer = None  # the letters of every supported statement, e.g. "AC"',
     answer_name="selection_answer",
-    solution='selection_answer = "B"',
-    hints=("Look at section 4's picture of the 50 pixels each method keeps: where do they sit?",
-           "A univariate score asks 'how much does this pixel alone tell about the digit?'. What happens when "
-           "neighbouring pixels each answer 'a lot', for the same reason?"),
-    options={"A": "luck", "B": "redundant neighbours", "C": "wrong on standardised pixels", "D": "probes cannot use them"},
+    solution='selection_answer = "BD"',
+    hints=("Read section 4's two verdicts again, word for word: which says 'worse' and which says 'no detectable "
+           "difference'? And how many random draws stand behind the baseline?",
+           "'No detectable difference' means the 95% interval of the difference holds both signs: it supports "
+           "neither 'better' nor 'as good as' (that would be the verdict 'equivalent within the margin'). A "
+           "'worse' verdict supports a claim, and the picture of the kept pixels can suggest its cause."),
+    options={"A": "as good as random", "B": "F worse, clumped pixels", "C": "MI really better",
+             "D": "MI: cannot tell", "E": "a lucky draw"},
     reasons={
-        "A": "Random sets kept up with the univariate scores at both 50 and 100 pixels, and the picture shows why: "
-             "the scores crowd their pixels together. That is a systematic effect, not luck (a second random seed "
-             "would show it too: try it).",
-        "B": "A univariate score rates each pixel alone, so the top pixels cluster where one stroke is informative "
-             "and repeat each other; a random set covers the whole digit. Always compare a selection method with "
-             "a random baseline.",
-        "C": "Standardising with one shift and scale for all pixels does not change the ranking of an F score or of "
-             "mutual information; the cause is redundancy between the chosen pixels.",
-        "D": "The same probe does well on all 650 varying pixels (section 4 prints its accuracy), so it uses "
-             "information well; what differs is which "
-             "information the 50 chosen pixels contain.",
+        "A": "'As good as' is the verdict 'equivalent within the margin', which needs the whole 95% interval inside "
+             "±half a point; 'no detectable difference' means the interval is wider than that, so it cannot tell "
+             "'as good as' from 'better' or 'worse'.",
+        "B": "The F verdict is 'worse' with the baseline averaged over 10 draws and paired over 3 seeds, and the "
+             "picture shows the F ranking's pixels crowded where one stroke is informative: neighbours that repeat "
+             "each other, where random pixels cover the whole digit.",
+        "C": "That is a guess: the interval of the difference holds both signs, so the evidence does not point "
+             "either way. More seeds might show a difference in either direction, or none.",
+        "D": "Right: 'no detectable difference' is the rule's way of saying the evidence does not separate them, "
+             "and that is an answer in its own right. Always compare a selection method with a random baseline, "
+             "averaged over several draws, before trusting it.",
+        "E": "The baseline is the mean of 10 random draws on each seed, and the verdict pairs 3 seeds: one lucky "
+             "draw cannot carry it (the figure's grey band shows how far single draws spread).",
     },
-    correct="B",
+    correct="BD",
 )
 
 EXERCISES = (HOOK, RANDOM_BASELINE)
