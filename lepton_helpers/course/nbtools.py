@@ -32,7 +32,7 @@ from .classroom import sync_student_copies
 from .key import answer_key
 from .paths import NOTEBOOKS, ROOT, notebook_paths
 from .prose import workshop_times
-from .project import GPU_NOTEBOOKS, SETUP_TITLE, colab_badge, colab_setup_source
+from .project import GPU_NOTEBOOKS, LICENCE_PREFIX, SETUP_TITLE, colab_badge, colab_setup_source, licence_line
 
 TABLE_START, TABLE_END = "<!-- runtimes:start -->", "<!-- runtimes:end -->"
 KEY_START, KEY_END = "<!-- answer-key:start -->", "<!-- answer-key:end -->"
@@ -156,14 +156,15 @@ def _replace_between(text: str, start: str, end: str, table: str) -> str:
 
 
 def sync_notebook(nb, name: str, table: str) -> None:
-    """Rewrite the shared parts of one notebook in place: header lines, setup cell, map table, Colab's
+    """Rewrite the shared parts of one notebook in place: header lines (badge, run time, licence), setup cell, map table, Colab's
     GPU runtime request (``project.GPU_NOTEBOOKS``); and store widget outputs as their last frame."""
     head = nb.cells[0]
     lines = head.source.splitlines()
     seconds = nb.metadata.get("lepton", {}).get("cpu_seconds")
     lines = [colab_badge(name) if "colab-badge.svg" in line else
-             runtime_line(seconds) if line.startswith(RUNTIME_PREFIX) else line for line in lines]
-    head.source = "\n".join(lines)
+             runtime_line(seconds) if line.startswith(RUNTIME_PREFIX) else line
+             for line in lines if not line.startswith(LICENCE_PREFIX)]
+    head.source = "\n".join(lines).rstrip("\n") + "\n\n" + licence_line()
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.source.startswith(SETUP_PREFIXES):
             cell.source = colab_setup_source(name)

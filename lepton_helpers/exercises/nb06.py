@@ -130,18 +130,18 @@ def _rates(cosine_lr, total, lr_max, lr_min):
 
 COSINE = Implement(
     id="06.2",
-    title="The cosine schedule, epoch by epoch",
+    title="The cosine schedule, step by step",
     task="""Write `cosine_lr(t, total, lr_max, lr_min)`: the learning rate of the cosine schedule of section 4 at
-epoch `t` (0 ≤ t ≤ total): `lr_max` at t = 0, `lr_min` at t = total, falling along half a cosine wave in
-between. The check compares your rates, epoch by epoch, with
+step `t` (0 ≤ t ≤ total; section 4 counts a step per batch): `lr_max` at t = 0, `lr_min` at t = total, falling
+along half a cosine wave in between. The check compares your rates, step by step, with
 `torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total, eta_min=lr_min)` for fresh random
 settings.""",
     answer_cell='''def cosine_lr(t, total, lr_max, lr_min):
-    """The cosine schedule's learning rate at epoch t of total."""
+    """The cosine schedule's learning rate at step t of total."""
     raise NotImplementedError("your code here")''',
     answer_name="cosine_lr",
     solution='''def cosine_lr(t, total, lr_max, lr_min):
-    """The cosine schedule's learning rate at epoch t of total."""
+    """The cosine schedule's learning rate at step t of total."""
     return lr_min + (lr_max - lr_min) * (1 + np.cos(np.pi * t / total)) / 2''',
     hints=("cos goes from 1 to −1 over half a turn (0 to π). How do you map that onto the range from lr_max down to "
            "lr_min?",
