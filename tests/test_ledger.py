@@ -25,6 +25,7 @@ def _notebook(*cells) -> dict:
 SEEDED = compare([0.95, 0.96, 0.97], [0.90, 0.91, 0.915], names=("Adam, lr 1e-3", "SGD, lr 0.1"))
 TIED = compare([0.95, 0.96, 0.97], [0.951, 0.958, 0.972], names=("Adam (repeat)", "B"))
 ITEMS = compare_items([1, 0, 1, 1] * 50, [1, 1, 0, 1] * 50, names=("hidden 1 + hidden 2 (192)", "hidden 2"))
+EQUAL = compare([0.95, 0.96, 0.97], [0.9505, 0.9605, 0.9695], names=("Lepton k=4", "ReLU"))
 
 
 def test_parser_reads_every_printed_comparison_with_its_names_verdict_label_and_section():
@@ -68,14 +69,18 @@ def test_a_missing_verdict_names_the_notebook_and_lists_what_was_found():
 
 
 def test_a_claim_is_judged_from_its_parts(tmp_path):
-    nb = _notebook(("out", f"{SEEDED}\n{ITEMS}\n"))
+    nb = _notebook(("out", f"{SEEDED}\n{ITEMS}\n{EQUAL}\n"))
     (tmp_path / "06_x.ipynb").write_text(json.dumps(nb))
     both = ledger.Claim("c", parts=(ledger.Part("06", SEEDED.names),
                                     ledger.Part("06", ITEMS.names, supports=ITEMS.verdict)))
-    one = ledger.Claim("c", parts=(ledger.Part("06", SEEDED.names), ledger.Part("06", ITEMS.names, supports="worse")))
-    none = ledger.Claim("c", parts=(ledger.Part("06", SEEDED.names, supports="worse"),))
-    verdicts = [ledger.claim_row(c, tmp_path).verdict for c in (both, one, none)]
-    assert ITEMS.verdict != "worse" and verdicts == ["holds", "holds in part", "does not hold"]
+    one = ledger.Claim("c", parts=(ledger.Part("06", SEEDED.names), ledger.Part("06", ITEMS.names)))
+    against = ledger.Claim("c", parts=(ledger.Part("06", SEEDED.names, supports="worse"),))
+    equal = ledger.Claim("c", parts=(ledger.Part("06", EQUAL.names), ledger.Part("06", ITEMS.names)))
+    unclear = ledger.Claim("c", parts=(ledger.Part("06", ITEMS.names),))
+    verdicts = [ledger.claim_row(c, tmp_path).verdict for c in (both, one, against, equal, unclear)]
+    assert (SEEDED.verdict, ITEMS.verdict, EQUAL.verdict) == ("better", "no detectable difference",
+                                                               "equivalent within the margin")
+    assert verdicts == ["holds", "holds in part", "does not hold", "does not hold", "not shown"]
     assert ledger.claim_row(both, tmp_path).evidence == (f"06: {SEEDED}", f"06: {ITEMS}")
 
 

@@ -54,7 +54,7 @@ Each exercise has a task, an **answer cell** that holds only your code (replace 
 `None`, or the `raise NotImplementedError` line) and a **check cell** below it. The check prints one
 line first: `✅ correct`, `⬜ not answered yet`, or `❌ not yet` with the reason, then details (for a
 function: the input it failed on, what was expected and what it returned). A *predict, then run*
-exercise runs its experiment when you run the check: write your prediction first.
+exercise runs its experiment only once you have written your prediction, never before.
 
 Stuck? `hint("{first.id}")` prints a nudge, a second call the method (never the answer);
 `solution("{first.id}")` prints a solution, when you want to compare. Run them in a new cell."""
