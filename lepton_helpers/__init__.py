@@ -8,7 +8,7 @@ module             what it holds                                                
 ``preprocessing``  cleaning, normalisation, stratified splits, ``mnist_splits``            01
 ``activation``     the Lepton activation (function and ``nn.Module``)                      02
 ``models``         the articles' MLP; checkpoints; a cached trained network               02, 05, 07
-``pictures``       digit grids, training curves, the slider explorers                     all
+``pictures``       digit grids, training curves, slider explorers, progress bars          all
 ``backprop``       forward and backward written out; the articles' rule                    03
 ``training``       mini-batches, the training loop ``fit``, evaluation                      03
 ``layerwise``      greedy layer-wise and local-loss training                               04
@@ -16,9 +16,10 @@ module             what it holds                                                
 ``optim``          SGD, momentum and Adam written out                                      06
 ``estimator``      ``LeptonClassifier``, a scikit-learn estimator                          06
 ``evaluation``     confidence intervals, per-class scores, calibration                     07
-``recipe``         the articles' recipe (its crash and fix) and the best recipe            07, 08
+``recipe``         the articles' recipe (its crash and fix) and the course's recipe       07, 08
 ``profiling``      FLOPs, the matrix-multiply rate, memory, training speed                 08
 ``ddp``            data-parallel training, launched with ``torchrun``                      08
+``ledger``         the claims ledger: the verdicts 02-08 printed, read from their outputs  09
 =================  ====================================================================  ===========
 
 ``exercises`` (a subpackage) checks the notebooks' exercises. ``course`` (a subpackage that no

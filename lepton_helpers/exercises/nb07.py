@@ -146,9 +146,9 @@ interval of a difference be, compared with 3 seeds? Set `seeds_answer` to one le
 - **C.** About as wide: the spread of the differences is the same."""
 
 
-def width_ratio(seeds_before: int = 3, seeds_after: int = 12) -> float:
-    """The half-width t · s / √n with ``seeds_after`` seeds over that with ``seeds_before``, for one spread s."""
-    after, before = (t_quantile(n - 1) / math.sqrt(n) for n in (seeds_after, seeds_before))
+def width_ratio(n_before: int = 3, n_after: int = 12) -> float:
+    """The half-width t · s / √n with ``n_after`` seeds over that with ``n_before``, for one spread s."""
+    after, before = (t_quantile(n - 1) / math.sqrt(n) for n in (n_after, n_before))
     return after / before
 
 
