@@ -47,7 +47,8 @@ NOTEBOOK_TEST_MODULES = {"test_course_classroom.py", "test_exercises.py"}  # tes
 REPOSITORY_TEST_MODULES = {
     "test_browser.py", "test_instructors_guide.py", "test_rendering.py", "test_course_classroom.py",
     "test_course_nbtools.py", "test_course_release.py", "test_course_tolerances.py", "test_notebook_conventions.py",
-    "test_package_layout.py", "test_prose_numbers.py", "test_readme_examples.py", "test_scheduling.py"}
+    "test_package_layout.py", "test_prose_numbers.py", "test_readme_examples.py", "test_scheduling.py",
+    "test_citation.py", "test_course_room_install.py"}
 
 
 RUN_TIME = re.compile(r"\*\*Run time:\*\* about (\d+) s")

@@ -191,6 +191,7 @@ def test_a_step_that_hangs_stops_at_its_timeout_and_says_which(colab, step, says
     assert colab.folder.exists() is (step == "install"), "a hung clone is removed, a good clone kept"
 
 
+@pytest.mark.repository  # the licence files are in the checkout, not in the installed package
 def test_licence_line_names_both_licences_and_mnist():
     line = project.licence_line()
     assert line.startswith(project.LICENCE_PREFIX) and "\n" not in line

@@ -179,6 +179,7 @@ def test_record_speed_stores_the_workload_beside_the_notebooks_run_times(tmp_pat
         room.record_speed(tmp_path / "elsewhere")
 
 
+@pytest.mark.repository  # reads the notebooks of the checkout
 def test_the_committed_reference_holds_the_notebooks_current_run_times():
     """The speed estimate scales these run times: they must be the ones the notebooks store."""
     from lepton_helpers.course import nbtools
