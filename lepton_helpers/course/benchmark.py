@@ -325,7 +325,7 @@ def readme_table(bench: dict, recipe: dict) -> str:
         else f"not reached in {tta['epochs']} epochs |"))
     accs = [r["test_acc"] for r in recipe["runs"]]
     mean, se = mean_se(accs)
-    lines.append(f"| best recipe (`{recipe['command']}`), {recipe['recipe']['epochs']} epochs on "
+    lines.append(f"| the recipe (`{recipe['command']}`), {recipe['recipe']['epochs']} epochs on "
                  f"{recipe['n_train']:,} digits, {len(accs)} seeds | {', '.join(f'{a:.2%}' for a in accs)}: "
                  f"mean {mean:.3%} ± {se:.3%} (standard error) |")
     return "\n".join(lines)
