@@ -100,3 +100,12 @@ def test_the_stored_ledger_in_09_equals_what_the_stored_02_to_08_say():
     tables = ["".join(out["data"]["text/markdown"]) for cell in stored["cells"] if cell["cell_type"] == "code"
               for out in cell.get("outputs", []) if "text/markdown" in out.get("data", {})]
     assert expected in tables
+
+
+@pytest.mark.parametrize("number", ["02", "03", "04", "05", "06", "07", "08"])
+def test_every_stored_verdict_comparing_trainings_rests_on_at_least_3_seeds(number):
+    """The course's rule, checked on what the notebooks printed: two trainings are compared over >= 3 seeds
+    (or cross-validation folds), paired; item pairing is for one model scored two ways, and none is left."""
+    for verdict in ledger.read_verdicts(number):
+        count, unit = verdict.runs.replace(",", "").split(" ", 1)
+        assert unit in ("seeds", "folds") and int(count) >= 3, f"notebook {number}: {verdict.text}"
