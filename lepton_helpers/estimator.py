@@ -23,10 +23,10 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, check_scalar, validate_data
-from tqdm.auto import tqdm
 
 from .env import get_device, seeded
 from .models import MLP
+from .pictures import tqdm
 from .training import History, TensorBatches, parameter_groups, predict_logits, train_epoch
 
 
