@@ -24,8 +24,7 @@ from torch import nn
 
 from .env import check_count
 from .models import MLP
-from .pictures import tqdm
-from .training import History, TensorBatches
+from .training import TensorBatches
 
 _cpp_extension_log = logging.getLogger("torch.utils.cpp_extension")
 _level = _cpp_extension_log.level
@@ -452,12 +451,5 @@ class FastMLPTrainer:
             self.step(idx)
         return -self.log_p_true[:self.rows_done].mean().item()
 
-    def fit(self, epochs: int, *, progress: bool = False, desc: str = "training") -> History:
-        """``epochs`` passes; a :class:`~lepton_helpers.training.History` of training losses and seconds."""
-        history, start, epochs = History(), time.perf_counter(), range(check_count("epochs", epochs))
-        for _ in tqdm(epochs, desc=desc) if progress else epochs:  # even a disabled bar takes a lock
-            history.train_loss.append(self.train_epoch())
-            history.seconds.append(time.perf_counter() - start)
-        return history
 
 

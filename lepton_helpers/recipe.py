@@ -40,7 +40,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import transforms
 
 from .env import check_count, seeded
-from .evaluation import compare_items, mean_se
+from .evaluation import mean_se
 from .models import MLP
 from .pictures import tqdm
 from .preprocessing import Normalizer
@@ -290,22 +290,6 @@ def ablation(variants: dict[str, Recipe], x: torch.Tensor, y: torch.Tensor, x_va
         correct = (predict_logits(model, x_val).argmax(1) == y_val).cpu()
         rows.append(AblationRow(name, correct, history.seconds[-1]))
     return rows
-
-
-def format_ablation(rows: list[AblationRow], items: str = "validation items") -> str:
-    """The ablation as a text table: each variant against the first row under the course's one rule,
-    paired over the same held-out digits (``evaluation.compare_items``), which ``items`` names.
-    Training seconds (``AblationRow.seconds``) are left out: they are wall-clock, and the table's
-    output is compared."""
-    lines = [f"{'variant':<42} {'accuracy':>8} {'vs best (± s.e.)':>17}  verdict"]
-    for r in rows:
-        c = compare_items(r.correct, rows[0].correct, items=items)
-        versus = f"{100 * c.diff:+.2f} ± {100 * c.se:.2f}" if r is not rows[0] else ""
-        verdict = c.verdict if r is not rows[0] else ""
-        lines.append(f"{r.name:<42} {100 * r.val_acc:>7.2f}% {versus:>17}  {verdict}".rstrip())
-    lines.append(f"(paired over the same {len(rows[0].correct):,} {items}; one digit = "
-                 f"{100 / len(rows[0].correct):.2f} points)")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- choosing a recipe without the test set

@@ -126,25 +126,26 @@ def keeps_global_rng():
 
 
 @pytest.fixture
-def fake_training_clock(monkeypatch):
-    """A fake clock for ``training.fit``: each training pass takes 1 s, each validation 100 s (no real timing).
+def fake_clock(monkeypatch):
+    """Install a fake clock in a module: ``fake_clock(module, train_epoch=1.0, evaluate=100.0)`` makes each call of
+    those functions of ``module`` take that many seconds on ``module.time.perf_counter`` (no real timing).
 
-    ``History.seconds`` must count the training passes only, so with this clock it reads 1, 2, 3...
-    whatever validation costs.
+    A history that must count training passes only then reads 1, 2, 3... whatever validation costs.
     """
     import types
 
-    from lepton_helpers import training
-
     now = [0.0]
-    train_epoch, evaluate = training.train_epoch, training.evaluate
 
-    def timed(function, seconds):
-        def run(*args, **kwargs):
-            now[0] += seconds
-            return function(*args, **kwargs)
-        return run
+    def install(module, **seconds):
+        monkeypatch.setattr(module, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+        for name, cost in seconds.items():
+            monkeypatch.setattr(module, name, _taking(cost, getattr(module, name), now))
 
-    monkeypatch.setattr(training, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
-    monkeypatch.setattr(training, "train_epoch", timed(train_epoch, 1.0))
-    monkeypatch.setattr(training, "evaluate", timed(evaluate, 100.0))
+    return install
+
+
+def _taking(seconds, function, now):
+    def run(*args, **kwargs):
+        now[0] += seconds
+        return function(*args, **kwargs)
+    return run

@@ -139,14 +139,8 @@ def test_local_losses_train_every_layer_reproducibly(data):
     assert min(runs[0].layer_val_acc) > 0.7
 
 
-def test_local_losses_seconds_count_training_not_validation(data, monkeypatch):
-    # a clock that only validation moves: the recorded seconds must not see it
-    clock = [0.0]
-    def slow_evaluate(*args, **kwargs):
-        clock[0] += 100.0
-        return evaluate(*args, **kwargs)
-    monkeypatch.setattr(layerwise, "evaluate", slow_evaluate)
-    monkeypatch.setattr(layerwise.time, "perf_counter", lambda: clock[0])
+def test_local_losses_seconds_count_training_not_validation(data, fake_clock):
+    fake_clock(layerwise, evaluate=100.0)  # a clock that only validation moves: the recorded seconds must not see it
     x, y, val = data
     result = local_losses(fresh(), x[:200], y[:200], epochs=2, val=val, progress=False)
     assert result.history.seconds == [0.0, 0.0]

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from lepton_helpers import training
 from lepton_helpers.activation import Lepton
 from lepton_helpers.models import MLP, count_parameters
 from lepton_helpers.training import (TensorBatches, dataloader, evaluate, fit, parameter_groups, predict_logits,
@@ -130,8 +131,9 @@ def test_predict_logits_of_an_empty_set_is_empty():
     assert logits.shape == (0, 10) and logits.dtype == torch.float32 and model.training
 
 
-def test_history_seconds_count_training_only(small, fake_training_clock):
+def test_history_seconds_count_training_only(small, fake_clock):
     """With a clock where a training pass takes 1 s and a validation 100 s, seconds read 1, 2, 3."""
+    fake_clock(training, train_epoch=1.0, evaluate=100.0)
     x, y, xv, yv = small
     history = fit(MLP((784, 16, 10)), x[:200], y[:200], epochs=3, val=(xv, yv), progress=False)
     assert history.seconds == [1.0, 2.0, 3.0] and len(history.val_acc) == 3
