@@ -18,6 +18,7 @@ module             what it holds                                                
 ``evaluation``     confidence intervals, per-class scores, calibration                     07
 ``recipe``         the articles' recipe (its crash and fix) and the course's recipe       07, 08
 ``profiling``      FLOPs, the matrix-multiply rate, memory, training speed                 08
+``fastmlp``        the training step written out for speed (AdamW, ReLU MLPs)              08
 ``ddp``            data-parallel training, launched with ``torchrun``                      08
 ``ledger``         the claims ledger: the verdicts 02-08 printed, read from their outputs  09
 =================  ====================================================================  ===========

@@ -8,8 +8,9 @@ with ``sklearn.utils.validation`` (so pipelines, ``cross_val_score`` and clear e
 for free). No ``input_shape`` is needed: it is read from ``X`` at ``fit`` and checked at ``predict``.
 
 Inside it is the collection's own code: an :class:`~lepton_helpers.models.MLP` with scikit-learn's
-``MLPClassifier`` initialisation, trained with PyTorch's public ``torch.optim.AdamW`` (its fused
-kernel where the device has one), weight decay on the weights only, on standardised inputs.
+``MLPClassifier`` initialisation, trained with AdamW (weight decay on the weights only) on
+standardised inputs: ReLU networks by notebook 08's written-out step (:mod:`~lepton_helpers.fastmlp`),
+others by autograd and ``torch.optim.AdamW``; public PyTorch APIs only.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, check_scalar, validate_data
 
 from .env import get_device, seeded
+from .fastmlp import FastMLPTrainer, has_fused_adamw
 from .models import MLP
 from .pictures import tqdm
 from .training import History, TensorBatches, parameter_groups, predict_logits, train_epoch
@@ -53,11 +55,8 @@ def glorot_uniform_(model: torch.nn.Module, generator: torch.Generator) -> None:
 
 def adamw(model: torch.nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
     """AdamW with decay on the weights only; PyTorch's fused kernel where the parameters' device has one."""
-    groups = parameter_groups(model, weight_decay)
-    try:
-        return torch.optim.AdamW(groups, lr=lr, fused=True)
-    except RuntimeError:  # no fused kernel for this device or dtype: the default implementation
-        return torch.optim.AdamW(groups, lr=lr)
+    fused = has_fused_adamw(next(model.parameters()).detach()) or None  # None: PyTorch's default implementation
+    return torch.optim.AdamW(parameter_groups(model, weight_decay), lr=lr, fused=fused)
 
 
 STANDARDIZE = ("global", "feature", None)
@@ -156,13 +155,20 @@ class LeptonClassifier(ClassifierMixin, BaseEstimator):
             model = MLP((X.shape[1], *hidden, len(self.classes_)), self.activation)
         glorot_uniform_(model, torch.Generator().manual_seed(seed))
         self.model_ = model.to(self.device_)
-        optimizer = adamw(self.model_, self.learning_rate, self.weight_decay)
-        batches = TensorBatches(x_train, y_train, self.batch_size, seed=seed)
+        run_epoch = self._epoch_runner(TensorBatches(x_train, y_train, self.batch_size, seed=seed))
         self.history_, start = History(), time.perf_counter()
         for _ in tqdm(range(self.epochs), desc=type(self).__name__, disable=not self.verbose):
-            self.history_.train_loss.append(train_epoch(self.model_, batches, optimizer))
+            self.history_.train_loss.append(run_epoch())
             self.history_.seconds.append(time.perf_counter() - start)
         return self
+
+    def _epoch_runner(self, batches: TensorBatches):
+        """One epoch of AdamW per call: ReLU networks by the written-out step (:mod:`~lepton_helpers.fastmlp`,
+        the same steps without autograd's bookkeeping), other activations by autograd's ``train_epoch``."""
+        if self.activation == "relu":
+            return FastMLPTrainer(self.model_, batches, lr=self.learning_rate, weight_decay=self.weight_decay).train_epoch
+        optimizer = adamw(self.model_, self.learning_rate, self.weight_decay)
+        return lambda: train_epoch(self.model_, batches, optimizer)
 
     def _inputs(self, X: np.ndarray) -> torch.Tensor:
         """Validated float32 rows as the network sees them: standardised with the training statistics."""

@@ -1,9 +1,9 @@
-"""Where a training step's time and memory go: FLOPs, timings, the matrix-multiply rate, memory, the written-out step.
+"""Where a training step's time and memory go: FLOPs, timings, the matrix-multiply rate, memory.
 
 Notebook 08 derives each formula by hand; these functions are the tested versions it reuses. Every
 timing uses one protocol, :func:`timed` (``torch.utils.benchmark.Timer``: a warm-up, then blocks of
-calls, summarised by the median and the interquartile range of the blocks). :class:`FastMLPTrainer`
-is 08's exhibit: the step written out for speed, without autograd.
+calls, summarised by the median and the interquartile range of the blocks). The step written out
+for speed, 08's exhibit, is :mod:`~lepton_helpers.fastmlp`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -23,8 +22,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from .env import check_count
-from .models import MLP
-from .training import TensorBatches
 
 _cpp_extension_log = logging.getLogger("torch.utils.cpp_extension")
 _level = _cpp_extension_log.level
@@ -325,131 +322,3 @@ def operation_profile(run: Callable[[], object], calls: int = 5, per: int = 1) -
     rows = {e.key.removeprefix("aten::"): e.self_cpu_time_total / units for e in events
             if e.key.startswith("aten::") and e.self_cpu_time_total > 0}
     return OperationProfile(total, dict(sorted(rows.items(), key=lambda row: -row[1])))
-
-
-# ---------------------------------------------------------------- the fastest step
-class _StepBuffers(NamedTuple):
-    """Batch-sized buffers of one step (views of :class:`FastMLPTrainer`'s full-batch ones)."""
-
-    x: torch.Tensor
-    y: torch.Tensor
-    onehot: torch.Tensor
-    log_p: torch.Tensor
-    p: torch.Tensor
-    a: list[torch.Tensor]
-    delta: list[torch.Tensor]
-    inputs: list[torch.Tensor]
-    delta_t: list[torch.Tensor]
-
-
-class FastMLPTrainer:
-    """AdamW training of a ReLU :class:`~lepton_helpers.models.MLP` on cross-entropy, written out for speed.
-
-    It takes the steps of ``train_epoch(model, batches, torch.optim.AdamW(parameter_groups(model,
-    weight_decay), lr))`` (up to float rounding; ``weight_decay=0`` is Adam), without autograd
-    (notebook 03's backward), without allocation (buffers filled with ``out=``) and with one fused
-    AdamW call on a flat copy of the parameters, which the model's parameters become views of:
-    the model trains in place and stays an ordinary module. Notebook 08 profiles it.
-    """
-
-    def __init__(self, model: MLP, batches: TensorBatches, *, lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
-        if not isinstance(model, MLP) or model.activation != "relu":
-            raise ValueError("FastMLPTrainer writes out the backward pass of an MLP with ReLU hidden layers; got "
-                             f"{type(model).__name__} with activation {getattr(model, 'activation', None)!r}. "
-                             "Train other models with training.fit.")
-        if not (lr > 0 and weight_decay >= 0):
-            raise ValueError(f"need lr > 0 and weight_decay >= 0, got lr={lr!r}, weight_decay={weight_decay!r}")
-        layers = [block[0] for block in model.hidden] + [model.head]
-        x, first = batches.x.reshape(len(batches.x), -1), layers[0].weight
-        if x.shape[1] != model.sizes[0] or x.dtype != first.dtype or x.device != first.device:
-            raise ValueError(f"the batches' rows ({x.shape[1]} {x.dtype} values on {x.device}) must match the "
-                             f"model's input ({model.sizes[0]} {first.dtype} values on {first.device})")
-        self.model, self.batches, self.x = model, batches, x
-        params = [layer.weight for layer in layers] + [layer.bias for layer in layers]
-        self.flat = torch.cat([p.detach().reshape(-1) for p in params])
-        self.grad = torch.zeros_like(self.flat)
-        offsets = [0]
-        for p in params:
-            offsets.append(offsets[-1] + p.numel())
-        views = [self.flat[start:end].view_as(p) for p, start, end in zip(params, offsets, offsets[1:])]
-        grads = [self.grad[start:end].view_as(p) for p, start, end in zip(params, offsets, offsets[1:])]
-        for p, view in zip(params, views):
-            p.data = view  # the module's parameters now read (and train) the flat tensor
-        self.weights, self.biases = views[:len(layers)], views[len(layers):]  # the same, outside autograd
-        self.weight_grads, self.bias_grads = grads[:len(layers)], grads[len(layers):]
-        # AdamW's state, and its two groups: weights decay, biases do not (training.parameter_groups)
-        self.exp_avg, self.exp_avg_sq = torch.zeros_like(self.flat), torch.zeros_like(self.flat)
-        self.steps, self.one = torch.zeros((), dtype=torch.float32, device=x.device), torch.ones((), device=x.device)
-        n_weights, n = offsets[len(layers)], len(self.flat)
-        parts = [(0, n_weights, weight_decay), (n_weights, n, 0.0)] if weight_decay > 0 else [(0, n, 0.0)]
-        self.groups = [([t[start:end] for t in (self.flat, self.grad, self.exp_avg, self.exp_avg_sq)], decay)
-                       for start, end, decay in parts]
-        self.hyper = dict(lr=float(lr), beta1=betas[0], beta2=betas[1], eps=eps, amsgrad=False, maximize=False)
-        # buffers for a full batch; a smaller last batch uses their first rows
-        b, sizes, like = batches.batch_size, model.sizes, dict(dtype=x.dtype, device=x.device)
-        self.xb, self.yb = torch.empty(b, sizes[0], **like), torch.empty(b, 1, dtype=torch.long, device=x.device)
-        self.y = batches.y.reshape(-1, 1)
-        if self.y.dtype != torch.long or len(self.y) and not 0 <= self.y.min() <= self.y.max() < sizes[-1]:
-            raise ValueError(f"labels must be int64 class indices from 0 to {sizes[-1] - 1} (the model's outputs), got "
-                             f"{self.y.dtype} from {self.y.min().item()} to {self.y.max().item()}")
-        # -onehot(y) / batch size for every row, gathered with the batch: delta = p / B + this row
-        self.neg_onehot = torch.zeros(len(x), sizes[-1], **like).scatter_(1, self.y, -1.0 / b)
-        self.onehot_b = torch.empty(b, sizes[-1], **like)
-        self.a = [torch.empty(b, size, **like) for size in sizes[1:]]      # layer outputs (last: logits)
-        self.delta = [torch.empty(b, size, **like) for size in sizes[1:]]  # dL/dz of each layer
-        self.log_p, self.p = torch.empty(b, sizes[-1], **like), torch.empty(b, sizes[-1], **like)
-        self.full = self._buffers(b)  # views made once: every operation on a view costs a little time
-        self.weights_t = [w.t() for w in self.weights]
-        self.log_p_true = torch.empty(len(x), 1, **like)  # this epoch's log-probability of the true class, row by row
-        self.rows_done = 0
-
-    def _buffers(self, rows: int) -> _StepBuffers:
-        """Views of the first ``rows`` rows of every batch-sized buffer (all of them for a full batch)."""
-        cut = lambda t: t[:rows]
-        x, a, delta = cut(self.xb), [cut(t) for t in self.a], [cut(t) for t in self.delta]
-        return _StepBuffers(x, cut(self.yb), cut(self.onehot_b), cut(self.log_p), cut(self.p), a, delta,
-                            [x] + a[:-1], [t.t() for t in delta])
-
-    def step(self, idx: torch.Tensor) -> None:
-        """One AdamW step on the rows ``idx`` (at most the batch size); their loss counts in this epoch's mean."""
-        rows, full = idx.shape[0], self.batches.batch_size
-        if self.rows_done + rows > self.log_p_true.shape[0]:  # steps beyond one epoch's rows start a new epoch
-            self.rows_done = 0
-        buf = self.full if rows == full else self._buffers(rows)
-        a, delta = buf.a, buf.delta
-        torch.index_select(self.x, 0, idx, out=buf.x)
-        torch.index_select(self.y, 0, idx, out=buf.y)
-        torch.index_select(self.neg_onehot, 0, idx, out=buf.onehot)
-        for layer, (w_t, bias) in enumerate(zip(self.weights_t, self.biases)):
-            torch.addmm(bias, buf.inputs[layer], w_t, out=a[layer])  # z = a_prev W^T + b
-            if layer < len(a) - 1:
-                a[layer].relu_()
-        torch.log_softmax(a[-1], 1, out=buf.log_p)
-        torch.gather(buf.log_p, 1, buf.y, out=self.log_p_true[self.rows_done:self.rows_done + rows])
-        self.rows_done += rows
-        torch.exp(buf.log_p, out=buf.p)
-        torch.add(buf.onehot, buf.p, alpha=1.0 / full, out=delta[-1])  # (softmax - onehot) / batch size
-        if rows != full:
-            delta[-1].mul_(full / rows)
-        for layer in reversed(range(len(a))):
-            torch.mm(buf.delta_t[layer], buf.inputs[layer], out=self.weight_grads[layer])  # dW = delta^T a_prev
-            torch.sum(delta[layer], 0, out=self.bias_grads[layer])
-            if layer > 0:  # the data needs no gradient
-                torch.mm(delta[layer], self.weights[layer], out=delta[layer - 1])
-                torch.ops.aten.threshold_backward.grad_input(delta[layer - 1], a[layer - 1], 0,
-                                                             grad_input=delta[layer - 1])  # ReLU: 0 where a <= 0
-        self.steps.add_(self.one)
-        for (param, grad, exp_avg, exp_avg_sq), decay in self.groups:
-            torch._fused_adamw_([param], [grad], [exp_avg], [exp_avg_sq], [], [self.steps], weight_decay=decay,
-                                **self.hyper)
-
-    def train_epoch(self) -> float:
-        """One pass over the batches; the mean training loss (as ``train_epoch`` returns it)."""
-        self.rows_done = 0
-        for idx in self.batches.batch_indices():
-            self.step(idx)
-        return -self.log_p_true[:self.rows_done].mean().item()
-
-
-

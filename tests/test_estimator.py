@@ -77,12 +77,13 @@ def test_reproducible_under_random_state_and_private_rng(digits):
     assert not np.allclose(a, c)
 
 
-def test_fit_takes_the_steps_of_a_plain_adamw_loop(digits):
+@pytest.mark.parametrize("activation", ["relu", "tanh"])  # the written-out step, and autograd's
+def test_fit_takes_the_steps_of_a_plain_adamw_loop(digits, activation):
     x, y, x_test, _ = digits
     x, y = x[:400].reshape(400, -1) / 255.0, y[:400]
-    est = small(weight_decay=0.01, standardize=None).fit(x, y)  # the network's own steps, on the inputs as given
+    est = small(weight_decay=0.01, standardize=None, activation=activation).fit(x, y)  # on the inputs as given
     seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max))  # what random_state=0 draws
-    model = MLP((784, 64, 10))
+    model = MLP((784, 64, 10), activation)
     glorot_uniform_(model, torch.Generator().manual_seed(seed))
     optimizer = torch.optim.AdamW(parameter_groups(model, 0.01), lr=3e-3)
     batches = TensorBatches(torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.int64)), 50, seed=seed)

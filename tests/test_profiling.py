@@ -2,12 +2,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lepton_helpers.env import seeded
 from lepton_helpers.models import MLP
-from lepton_helpers.profiling import (FastMLPTrainer, OperationProfile, Speed, Timing, counted_flops, matmul_workload,
+from lepton_helpers.profiling import (OperationProfile, Speed, Timing, counted_flops, matmul_workload,
                                       measured_memory, mlp_memory, operation_profile, products_workload,
                                       saved_activation_bytes, step_product_shapes, timed, training_step_flops)
-from lepton_helpers.training import TensorBatches, parameter_groups, train_epoch
+
 
 
 def test_step_flops_of_the_articles_mlp_by_hand():
@@ -112,53 +111,3 @@ def test_profile_by_kind_splits_the_step_into_products_others_and_outside():
 
 
 # ---------------------------------------------------------------- the fastest step
-def fresh_mlp(seed):
-    with seeded(seed):
-        return MLP((784, 128, 64, 10))
-
-
-def _digits(n=350, features=784, classes=10, seed=1):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, features, generator=g), torch.randint(0, classes, (n,), generator=g)
-
-
-@pytest.mark.parametrize("weight_decay", [0.0, 0.05])
-def test_fast_trainer_takes_the_autograd_steps(weight_decay):
-    x, y = _digits()  # 350 rows: three batches of 100 and a last one of 50
-    reference, fast = fresh_mlp(0), fresh_mlp(0)
-    optimizer = torch.optim.AdamW(parameter_groups(reference, weight_decay), lr=1e-3)
-    batches = TensorBatches(x, y, 100, seed=3)
-    trainer = FastMLPTrainer(fast, TensorBatches(x, y, 100, seed=3), lr=1e-3, weight_decay=weight_decay)
-    for _ in range(4):
-        assert trainer.train_epoch() == pytest.approx(train_epoch(reference, batches, optimizer), abs=1e-5)
-    moved = max((p - q).abs().max().item() for p, q in zip(reference.parameters(), fresh_mlp(0).parameters()))
-    difference = max((p - q).abs().max().item() for p, q in zip(reference.parameters(), fast.parameters()))
-    assert moved > 1e-3 and difference < 1e-5
-    torch.testing.assert_close(fast(x[:5]), reference(x[:5]), atol=1e-5, rtol=0)  # the module trained in place
-
-
-@pytest.mark.parametrize("sizes,shape", [((12, 3), (12,)), ((12, 8, 6, 5, 4), (3, 4))])
-def test_fast_trainer_handles_any_depth_and_image_rows(sizes, shape):
-    x, y = _digits(60, sizes[0], sizes[-1])
-    x = x.reshape(60, *shape)  # (60, 3, 4) images are flattened like MLP.forward does
-    reference, fast = MLP(sizes), MLP(sizes)
-    fast.load_state_dict(reference.state_dict())
-    optimizer, batches = torch.optim.Adam(reference.parameters(), lr=1e-2), TensorBatches(x, y, 16, seed=0)
-    losses = [train_epoch(reference, batches, optimizer) for _ in range(3)]
-    trainer = FastMLPTrainer(fast, TensorBatches(x, y, 16, seed=0), lr=1e-2)
-    assert [trainer.train_epoch() for _ in range(3)] == pytest.approx(losses, abs=1e-5) and losses[-1] < losses[0]
-    assert max((p - q).abs().max().item() for p, q in zip(reference.parameters(), fast.parameters())) < 1e-5
-
-
-def test_fast_trainer_refuses_what_it_does_not_write_out():
-    x, y = _digits(20, 12, 3)
-    with pytest.raises(ValueError, match="ReLU hidden layers"):
-        FastMLPTrainer(MLP((12, 5, 3), activation="lepton"), TensorBatches(x, y, 5))
-    with pytest.raises(ValueError, match="must match the model's input"):
-        FastMLPTrainer(MLP((10, 3)), TensorBatches(x, y, 5))
-    with pytest.raises(ValueError, match="must match the model's input"):
-        FastMLPTrainer(MLP((12, 3)), TensorBatches(x.double(), y, 5))
-    with pytest.raises(ValueError, match="class indices from 0 to 1"):
-        FastMLPTrainer(MLP((12, 2)), TensorBatches(x, y, 5))
-    with pytest.raises(ValueError, match="lr"):
-        FastMLPTrainer(MLP((12, 3)), TensorBatches(x, y, 5), lr=0.0)

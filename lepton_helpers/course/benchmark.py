@@ -10,7 +10,7 @@ It prints, measured in one run, for the same MLP (784-128-64-10), Adam and batch
 
 1. the ladder: training samples per second of the articles' per-sample ``DataLoader`` recipe, of
    the standard ``DataLoader`` over in-memory tensors, of the helpers' loop (``train_epoch`` over
-   ``TensorBatches``) and of the fastest step (:class:`~lepton_helpers.profiling.FastMLPTrainer`),
+   ``TensorBatches``) and of the fastest step (:class:`~lepton_helpers.fastmlp.FastMLPTrainer`),
    each timed over at least a second of work after a warm-up, as the median and spread of 5
    interleaved repeats (:func:`~lepton_helpers.course.ladder.measure_rates`); with each rung's share of
    the two limits, the measured ``torch.mm`` 1024 x 1024 peak and the step's own matrix products

@@ -1,7 +1,7 @@
 """The benchmark's speed ladder: the same MLP trained four ways, timed together against two limits.
 
 The rungs (:data:`RUNGS`) are the articles' per-sample pipeline, the standard ``DataLoader``, the
-helpers' in-memory loop and :class:`~lepton_helpers.profiling.FastMLPTrainer`. :func:`speed_ladder`
+helpers' in-memory loop and :class:`~lepton_helpers.fastmlp.FastMLPTrainer`. :func:`speed_ladder`
 times them with :func:`measure_rates`: interleaved repeats over at least a second of work each, so
 that their ratios hold when the machine's speed drifts. Notebook 08 teaches the same ladder with
 ``profiling.timed``; this module serves ``python -m lepton_helpers.course.benchmark``.
@@ -19,7 +19,8 @@ import torch
 
 from ..env import check_count, seeded
 from ..models import MLP
-from ..profiling import FastMLPTrainer, Workload, matmul_workload, products_workload, training_step_flops
+from ..fastmlp import FastMLPTrainer
+from ..profiling import Workload, matmul_workload, products_workload, training_step_flops
 from ..training import TensorBatches, dataloader, train_epoch
 
 SIZES = (784, 128, 64, 10)
