@@ -254,6 +254,19 @@ class Comparison:
         """The whole interval lies below ``+margin``: A is not better than B by more than the margin."""
         return self.diff + self.half_width < self.margin
 
+    @property
+    def outcome(self) -> str:
+        """The verdict with both names, for prose: "A better than B", "A worse than B", "no detectable
+        difference between A and B" or "A and B equivalent within the margin"."""
+        a, b = self.names
+        return {"better": f"{a} better than {b}", "worse": f"{a} worse than {b}",
+                "equivalent within the margin": f"{a} and {b} equivalent within the margin"}.get(
+                    self.verdict, f"no detectable difference between {a} and {b}")
+
+    def in_words(self) -> str:
+        """The verdict with the difference and its 95% interval: "better (+2.15 points, 95% interval ± 0.53)"."""
+        return f"{self.verdict} ({self.scale * self.diff:+.2f} {self.unit}, 95% interval ± {self.scale * self.half_width:.2f})"
+
     def __str__(self) -> str:
         k, (name_a, name_b) = self.scale, self.names
         if self.paired_on.endswith("items"):
@@ -263,9 +276,9 @@ class Comparison:
             (ma, sa), (mb, sb) = mean_se(self.a), mean_se(self.b)
             sides = (f"{name_a} {k * ma:.2f} ± {k * sa:.2f} vs {name_b} {k * mb:.2f} ± {k * sb:.2f} "
                      f"({len(self.a)} {self.paired_on})")
-        outcome = {"better": f"{name_a} better than {name_b}", "worse": f"{name_a} worse than {name_b}"}
+        outcome = self.outcome if self.verdict in ("better", "worse") else self.verdict
         return (f"{sides}: difference {k * self.diff:+.2f} ± {k * self.se:.2f} {self.unit} "
-                f"(95% interval ± {k * self.half_width:.2f}) -> {outcome.get(self.verdict, self.verdict)} "
+                f"(95% interval ± {k * self.half_width:.2f}) -> {outcome} "
                 f"(margin {k * self.margin:g} {self.unit})")
 
 

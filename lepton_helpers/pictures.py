@@ -58,6 +58,36 @@ def widget_view(widget: widgets.Widget, text: str) -> dict:
     return {WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}, "text/plain": text}
 
 
+PINNED_PREFIX = "lepton-"
+"""The start of every fixed model id (:func:`pinned`); ``nbtools`` keeps these ids' state in the notebooks."""
+
+_pinned: dict[str, widgets.Widget] = {}  # the open widget under each fixed id in this kernel
+
+
+def pinned(widget_class: type, model_id: str, **kwargs) -> widgets.Widget:
+    """``widget_class(**kwargs)`` under the fixed model id ``model_id`` (and its layout and style under
+    ``model_id``-layout and -style), closing the widget that had the id before (a cell run again).
+
+    A view of a widget is saved as its model id. JupyterLab saves no widget state by default, so on
+    reopening it finds no model for a random id and shows "Error displaying widget: model not
+    found". The committed and student notebooks keep the state of these fixed ids in their metadata
+    (``nbtools`` writes it), so the view is drawn from that state instead.
+    """
+    traits = widget_class.class_traits()
+    for part in ("layout", "style"):
+        if part in traits:
+            kwargs[part] = _reopened(traits[part].klass, f"{model_id}-{part}", kwargs.get(part) or {})
+    return _reopened(widget_class, model_id, kwargs)
+
+
+def _reopened(widget_class: type, model_id: str, kwargs: dict) -> widgets.Widget:
+    old = _pinned.pop(model_id, None)
+    if old is not None:
+        old.close()
+    _pinned[model_id] = widget = widget_class(model_id=model_id, **kwargs)
+    return widget
+
+
 # ---------------------------------------------------------------- figures
 def show_digits(images: torch.Tensor, labels: Sequence | None = None, predicted: Sequence | None = None,
                 ncols: int = 10, size: float = 1.0, title: str | None = None) -> plt.Figure:
@@ -191,15 +221,23 @@ class SliderPicture:
     as plain outputs that every slider move replaces in place, so a saved notebook keeps them.
     Subclasses create their sliders, call :meth:`_assemble` with them, and implement :meth:`redraw`,
     which sets :attr:`readout` and :attr:`picture`. Display one by making it the last expression of
-    a cell (or ``display(explorer)``).
+    a cell (or ``display(explorer)``). Made with a ``name`` (as the notebooks make theirs), its
+    widgets have fixed model ids (:func:`pinned`), so that a saved notebook reopens with its sliders.
     """
 
     readout: str
     picture: bytes
+    name: str | None = None
+
+    def _widget(self, widget_class: type, role: str, **kwargs) -> widgets.Widget:
+        """One of the explorer's widgets: under a fixed model id (:func:`pinned`) when it has a ``name``."""
+        if self.name is None:
+            return widget_class(**kwargs)
+        return pinned(widget_class, f"{PINNED_PREFIX}{self.name}-{role}", **kwargs)
 
     def _assemble(self, *sliders: widgets.Widget) -> None:
         """Lay out the sliders in a row (``self.box``) and redraw and show again on every move."""
-        self.box = widgets.HBox(list(sliders))
+        self.box = self._widget(widgets.HBox, "sliders", children=list(sliders))
         self._shown: list[tuple] = []  # (readout, picture) display handles, one pair per display
         for slider in sliders:
             slider.observe(self._on_change, names="value")
@@ -276,7 +314,8 @@ class ActivationExplorer(SliderPicture):
     """
 
     def __init__(self, k: float = 1.0, theta: float = 0.0, *, k_max: float = 50.0, theta_max: float = 4.0,
-                 dpi: int = 80):
+                 dpi: int = 80, name: str | None = None):
+        self.name = name
         stops = k_stops(k_max)
         if not (math.isfinite(theta_max) and theta_max > 0):
             raise ValueError(f"theta_max must be a finite number > 0, got {theta_max!r}")
@@ -284,11 +323,11 @@ class ActivationExplorer(SliderPicture):
             raise ValueError(f"the start values must lie on the sliders: k one of {', '.join(f'{s:g}' for s in stops)} "
                              f"and |theta| <= {theta_max:g}, got k={k!r}, theta={theta!r}")
         style = {"description_width": "1.5em"}
-        self.k_slider = widgets.SelectionSlider(options=[(f"{s:g}", s) for s in stops], value=k, description="k",
-                                                continuous_update=True, style=style)
-        self.theta_slider = widgets.FloatSlider(value=theta, min=-theta_max, max=theta_max, step=0.1,
-                                                description="θ", readout_format=".1f", continuous_update=True,
-                                                style=style)
+        self.k_slider = self._widget(widgets.SelectionSlider, "k", options=[(f"{s:g}", s) for s in stops], value=k,
+                                     description="k", continuous_update=True, style=style)
+        self.theta_slider = self._widget(widgets.FloatSlider, "theta", value=theta, min=-theta_max, max=theta_max,
+                                         step=0.1, description="θ", readout_format=".1f", continuous_update=True,
+                                         style=style)
         self._assemble(self.k_slider, self.theta_slider)
         self.box.add_class("lepton-explorer")
         self.x = _grid()
@@ -397,7 +436,8 @@ class SweepExplorer(SliderPicture):
     """
 
     def __init__(self, runs: Mapping[tuple[float, float], History], lrs: Sequence[float],
-                 momenta: Sequence[float], dpi: int = 72):
+                 momenta: Sequence[float], dpi: int = 72, name: str | None = None):
+        self.name = name
         missing = [(lr, mu) for lr in lrs for mu in momenta if (lr, mu) not in runs]
         if missing:
             raise ValueError(f"no run for (lr, momentum) = {missing[0]}: the sweep must cover the whole grid")
@@ -405,10 +445,11 @@ class SweepExplorer(SliderPicture):
             raise ValueError("every run needs a validation accuracy per epoch: train them with fit(..., val=...)")
         self.runs, self.lrs, self.momenta, self.dpi = runs, list(lrs), list(momenta), dpi
         self.final = np.array([[100 * runs[lr, mu].val_acc[-1] for lr in self.lrs] for mu in self.momenta])
-        self.lr_slider = widgets.SelectionSlider(options=[(f"{lr:g}", lr) for lr in self.lrs],
-                                                 value=self.lrs[len(self.lrs) // 2], description="lr")
-        self.momentum_slider = widgets.SelectionSlider(options=[(f"{mu:g}", mu) for mu in self.momenta],
-                                                       value=self.momenta[0], description="momentum")
+        self.lr_slider = self._widget(widgets.SelectionSlider, "lr", options=[(f"{lr:g}", lr) for lr in self.lrs],
+                                      value=self.lrs[len(self.lrs) // 2], description="lr")
+        self.momentum_slider = self._widget(widgets.SelectionSlider, "momentum",
+                                            options=[(f"{mu:g}", mu) for mu in self.momenta],
+                                            value=self.momenta[0], description="momentum")
         self._pngs: dict[tuple[float, float], bytes] = {}
         self._assemble(self.lr_slider, self.momentum_slider)
         self.redraw()

@@ -29,6 +29,9 @@ def tags(cell) -> set[str]:
 def tiny_notebook():
     nb = nbformat.v4.new_notebook()
     nb.metadata["lepton"] = {"cpu_seconds": 3.0}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"version_major": 2, "version_minor": 0, "state": {
+        "lepton-99-sliders": {"model_name": "HBoxModel", "model_module": "@jupyter-widgets/controls",
+                              "model_module_version": "2.0.0", "state": {"children": []}}}}}
     nb.cells = [
         nbformat.v4.new_markdown_cell("# 99 · Tiny\n## Exercises\n**Exercise 1.** Double 21."),
         nbformat.v4.new_code_cell("x = 21", execution_count=1,
@@ -49,6 +52,7 @@ def test_student_copy_clears_outputs_only():
     assert [c.source for c in student.cells] == [c.source for c in nb.cells]
     assert all(c.outputs == [] and c.execution_count is None for c in student.cells if c.cell_type == "code")
     assert "lepton" not in student.metadata
+    assert student.metadata.widgets == nb.metadata.widgets, "the explorers' widget state: sliders that reopen"
     assert nb.cells[1].outputs and nb.cells[3].outputs, "the original must not change"
     nbformat.validate(student)
 

@@ -15,7 +15,7 @@ import pytest
 from nbval.plugin import get_sanitize_patterns
 
 from lepton_helpers.course import nbtools, project
-from lepton_helpers.pictures import SLIDERS_TEXT, ActivationExplorer
+from lepton_helpers.pictures import K_STOPS, SLIDERS_TEXT, ActivationExplorer
 
 TQDM_STATE = {  # a finished tqdm.notebook bar as nbclient stores it: label, progress, counts (HTML, wide spaces)
     "bar": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_left", "IPY_MODEL_progress", "IPY_MODEL_right"]}},
@@ -107,6 +107,31 @@ def test_run_stores_the_last_frame_of_every_widget(tmp_path):
     assert moved == []
     assert not any(nbtools.WIDGET_VIEW in o.get("data", {}) for c in stored.cells for o in c.outputs)
     assert "widgets" not in stored.metadata and stored.metadata.lepton.cpu_seconds > 0
+
+
+def test_run_keeps_the_state_of_a_named_explorers_widgets_and_nothing_else(tmp_path):
+    """The state that lets JupyterLab draw the sliders again after a reopen without saved widget state."""
+    path = tmp_path / "named.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "from tqdm.auto import tqdm\nfrom lepton_helpers.pictures import ActivationExplorer\n"
+        "for _ in tqdm(range(3), desc='steps'):\n    pass",
+        "explorer = ActivationExplorer(k=2.0, name='test')\nexplorer",
+        "explorer = ActivationExplorer(k=4.0, name='test')\nexplorer")]  # a cell run again: the same ids
+    nbformat.write(nb, path)
+    nbtools.run(path)
+    stored = nbformat.read(path, as_version=4)
+    state = stored.metadata.widgets[nbtools.WIDGET_STATE]["state"]
+    assert sorted(state) == sorted(f"lepton-test-{part}" for part in (
+        "sliders", "sliders-layout", "k", "k-layout", "k-style", "theta", "theta-layout", "theta-style"))
+    box, k = state["lepton-test-sliders"], state["lepton-test-k"]
+    assert box["model_name"] == "HBoxModel" and box["state"]["children"] == ["IPY_MODEL_lepton-test-k",
+                                                                                "IPY_MODEL_lepton-test-theta"]
+    assert k["state"]["layout"] == "IPY_MODEL_lepton-test-k-layout" and k["state"]["index"] == K_STOPS.index(4.0)
+    nbformat.validate(stored)
+    again = copy.deepcopy(stored)
+    nbtools.freeze_widgets(again)
+    assert again.metadata == stored.metadata, "sync keeps it as run stored it"
 
 
 def test_run_sets_the_kernels_environment_and_leaves_the_callers_alone(tmp_path, monkeypatch):

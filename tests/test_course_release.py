@@ -45,22 +45,33 @@ def repo(tmp_path_factory):
     return repo
 
 
+def shown(repo: Path, revision: str, path: str) -> str:
+    return git(repo, "show", f"{revision}:{path}")
+
+
 @pytest.fixture(scope="module")
-def released(repo):
+def before(repo):
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture(scope="module")
+def released(repo, before):
     """The command line, run once in the copy (a fresh interpreter: it rewrites the copy's project.py)."""
     return subprocess.run([sys.executable, "-m", "lepton_helpers.course.release", "v0.2.0"], cwd=repo,
                           env=_env(repo), capture_output=True, text=True)
 
 
-def shown(repo: Path, revision: str, path: str) -> str:
-    return git(repo, "show", f"{revision}:{path}")
+def test_release_tags_a_commit_off_the_branch_and_leaves_the_branch_alone(repo, released, before):
+    assert released.returncode == 0, released.stderr
+    assert "git push origin v0.2.0" in released.stdout
+    assert git(repo, "rev-parse", "v0.2.0^{commit}^") == before, "the release commit sits on the branch's commit"
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main" and git(repo, "rev-parse", "HEAD") == before
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == "", "the branch's files as they were"
+    assert 'PINNED_REF = "main"' in (repo / "lepton_helpers" / "course" / "project.py").read_text()
 
 
 def test_release_pins_every_badge_and_setup_cell_to_the_new_tag(repo, released):
     assert released.returncode == 0, released.stderr
-    assert "git push origin HEAD v0.2.0" in released.stdout
-    assert git(repo, "rev-parse", "v0.2.0^{commit}") == git(repo, "rev-parse", "HEAD")
-    assert git(repo, "status", "--porcelain", "--untracked-files=no") == "", "everything it changed is committed"
     assert 'PINNED_REF = "v0.2.0"' in shown(repo, "v0.2.0", "lepton_helpers/course/project.py")
     assert 'version = "0.2.0"' in shown(repo, "v0.2.0", "pyproject.toml")
     assert '__version__ = "0.2.0"' in shown(repo, "v0.2.0", "lepton_helpers/__init__.py")
@@ -85,4 +96,16 @@ def test_release_refuses_what_it_cannot_do(repo, released, monkeypatch):
     with pytest.raises(ReleaseError, match=r"(?s)commit or set aside.*README\.md"):
         release("v0.3.0")
     assert git(repo, "rev-parse", "HEAD") == head and git(repo, "tag", "--list", "v0.3.0") == ""
-    assert 'PINNED_REF = "v0.2.0"' in (repo / "lepton_helpers" / "course" / "project.py").read_text()
+    assert 'PINNED_REF = "main"' in (repo / "lepton_helpers" / "course" / "project.py").read_text()
+
+
+def test_a_release_that_fails_halfway_leaves_the_branch_as_it_was(repo, released, monkeypatch):
+    monkeypatch.setattr(nbtools, "ROOT", repo)
+    cff = repo / "CITATION.cff"
+    cff.write_text(re.sub(r'(?m)^version: ".*"\n', "", cff.read_text()))  # the line the release must rewrite
+    git(repo, "commit", "--quiet", "--all", "--message", "a CITATION.cff without a version")
+    head = git(repo, "rev-parse", "HEAD")
+    with pytest.raises(ReleaseError, match="CITATION.cff has no line version"):
+        release("v0.4.0")
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main" and git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == "" and git(repo, "tag", "--list", "v0.4.0") == ""

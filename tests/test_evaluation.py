@@ -135,6 +135,10 @@ def test_verdicts_follow_the_rule(a, b, verdict):
     assert (verdict in ("better", "worse")) == counts
     assert (verdict == "equivalent within the margin") == (c.not_worse and c.not_better and not counts)
     assert verdict.split()[0] in str(c) or verdict in str(c)
+    assert c.in_words() == f"{verdict} ({100 * c.diff:+.2f} points, 95% interval ± {100 * c.half_width:.2f})"
+    assert c.outcome == {"better": "A better than B", "worse": "A worse than B",
+                         "equivalent within the margin": "A and B equivalent within the margin",
+                         "no detectable difference": "no detectable difference between A and B"}[verdict]
 
 
 def test_the_interval_uses_students_t_for_the_runs_degrees_of_freedom():

@@ -263,3 +263,15 @@ def test_a_finished_progress_bar_is_kept_as_its_final_text_line(tmp_path):
     assert [d["text/plain"].split(" [")[0] for d in stopped] == ["stopped:  40%|████      | 2/5"]
     assert gone == [{"text/plain": ""}]
     assert not any(WIDGET_VIEW in d for d in finished + stopped + gone)
+
+
+def test_a_named_explorer_has_fixed_widget_ids_and_a_cell_run_again_reuses_them():
+    first = ActivationExplorer(name="test-ids")
+    ids = {first.box.model_id, first.box.layout.model_id, first.k_slider.model_id, first.k_slider.style.model_id,
+           first.theta_slider.model_id, first.theta_slider.layout.model_id}
+    assert ids == {"lepton-test-ids-sliders", "lepton-test-ids-sliders-layout", "lepton-test-ids-k",
+                   "lepton-test-ids-k-style", "lepton-test-ids-theta", "lepton-test-ids-theta-layout"}
+    second = ActivationExplorer(k=4.0, name="test-ids")
+    assert second.k_slider.model_id == "lepton-test-ids-k" and second.k_slider.comm is not None
+    assert first.k_slider.comm is None and first.box.comm is None, "the old widgets are closed: one model per id"
+    assert ActivationExplorer().box.model_id != ActivationExplorer().box.model_id, "unnamed: fresh ids"

@@ -57,7 +57,6 @@ def student_copy(nb, name: str | None = None):
         elif name and cell.cell_type == "markdown":
             cell.source = re.sub(rf"({re.escape(COLAB_GITHUB)}[^)\s]*/notebooks/){re.escape(name)}\b",
                                  rf"\g<1>student/{name}", cell.source)
-    student.metadata.pop("widgets", None)
     student.metadata.pop("lepton", None)  # the instructor's measured run time
     nbformat.validate(student)
     return student

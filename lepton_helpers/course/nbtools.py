@@ -179,7 +179,8 @@ def sync_notebook(nb, name: str, table: str) -> None:
 
 # ---------------------------------------------------------------- widgets, as a reader without a kernel sees them
 def freeze_widgets(nb) -> None:
-    """Store each widget output as what it showed last, and drop the widget views and widget state.
+    """Store each widget output as what it showed last, drop the widget views, and keep only the state
+    of the explorers' fixed model ids (``pictures.pinned``: a learner's saved copy reopens with them).
 
     A widget view needs its model, which lives in the kernel (or in widget state saved beside the
     outputs); without it JupyterLab shows "Error displaying widget: model not found" and does not
@@ -190,6 +191,8 @@ def freeze_widgets(nb) -> None:
     ``Label`` widgets with each progress bar drawn as tqdm draws it ("ReLU: 100%|██████████| 5/5
     [00:03<00:00]"). A view whose state is missing keeps only its other representations.
     """
+    from ..pictures import PINNED_PREFIX
+
     state = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -201,6 +204,9 @@ def freeze_widgets(nb) -> None:
                     data["text/plain"] = text
                 if png:
                     data["image/png"] = png
+    kept = {model_id: entry for model_id, entry in state.items() if model_id.startswith(PINNED_PREFIX)}
+    if kept:
+        nb.metadata["widgets"] = {WIDGET_STATE: {"version_major": 2, "version_minor": 0, "state": kept}}
 
 
 def _last_frame(state: dict, model_id: str) -> tuple[str, str | None]:

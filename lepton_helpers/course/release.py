@@ -1,17 +1,19 @@
-"""Publish a release: pin every Colab badge and setup cell to a new tag, commit, and tag, in one step.
+"""Publish a release: a tagged commit whose Colab badges and setup cells point at that tag, in one step.
 
 Usage (from the repository root, on a clean work tree)::
 
     python -m lepton_helpers.course.release v0.2.0
-    git push origin HEAD v0.2.0        # then the badges work: Colab opens the tag, the setup cell clones it
+    git push origin v0.2.0        # then the tag's badges work: Colab opens the tag, the setup cell clones it
 
-It writes the tag into :data:`lepton_helpers.course.project.PINNED_REF` (and its version, without the
-``v``, into ``pyproject.toml``, ``lepton_helpers/__init__.py`` and ``CITATION.cff``), rewrites the badges and setup cells
-of every notebook with ``nbtools sync``, commits those files, and creates an annotated tag on that
-commit. So the tagged notebooks point at their own tag, and a student who opens a badge gets the
-helpers that notebook was written for. Nothing is pushed. It refuses a tag that exists, a name that
-is not ``vMAJOR.MINOR.PATCH``, and a work tree with uncommitted changes (they would not be in the
-release).
+On top of the current commit, it writes the tag into :data:`lepton_helpers.course.project.PINNED_REF`
+(and its version, without the ``v``, into ``pyproject.toml``, ``lepton_helpers/__init__.py`` and
+``CITATION.cff``), rewrites the badges and setup cells of every notebook with ``nbtools sync``,
+commits those files and tags that commit. The commit is made off the branch (on a detached HEAD),
+and the branch is checked out again afterwards: the tagged notebooks point at their own tag, so a
+student who opens a badge gets the helpers that notebook was written for, while the branch keeps
+pointing at itself, and a tag that is never pushed breaks no badge. Nothing is pushed. It refuses a
+tag that exists, a name that is not ``vMAJOR.MINOR.PATCH``, and a work tree with uncommitted
+changes (they would not be in the release).
 """
 
 from __future__ import annotations
@@ -68,14 +70,21 @@ def release(tag: str) -> str:
     dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
     if dirty:
         raise ReleaseError(f"commit or set aside these changes first, they would not be in {tag}:\n{dirty}")
-    _set(root, PINNED_LINE, tag)
-    for line in VERSION_LINES:
-        _set(root, line, match.group(1))
-    importlib.reload(project)  # nbtools' badge and setup-cell functions read PINNED_REF from it
-    nbtools.sync()
-    _git(root, "commit", "--quiet", "--all", "--message", f"Release {tag}: Colab badges and setup cells pinned to {tag}")
-    _git(root, "tag", "--annotate", tag, "--message", f"Release {tag}")
-    return _git(root, "rev-parse", "HEAD")
+    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD")  # "HEAD" when already detached
+    start = _git(root, "rev-parse", "HEAD")
+    _git(root, "checkout", "--quiet", "--detach")
+    try:
+        _set(root, PINNED_LINE, tag)
+        for line in VERSION_LINES:
+            _set(root, line, match.group(1))
+        importlib.reload(project)  # nbtools' badge and setup-cell functions read PINNED_REF from it
+        nbtools.sync()
+        _git(root, "commit", "--quiet", "--all", "--message", f"Release {tag}: Colab badges and setup cells pinned to {tag}")
+        _git(root, "tag", "--annotate", tag, "--message", f"Release {tag}")
+        return _git(root, "rev-parse", "HEAD")
+    finally:  # back where it started, whatever happened: the branch's files as they were
+        _git(root, "checkout", "--quiet", "--force", start if branch == "HEAD" else branch)
+        importlib.reload(project)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -86,8 +95,8 @@ def main(argv: list[str] | None = None) -> None:
         commit = release(args.tag)
     except ReleaseError as error:
         parser.exit(1, f"release: {error}\n")
-    print(f"Tagged {args.tag} at {commit[:12]}: badges and setup cells point at it.\n"
-          f"Publish it: git push origin HEAD {args.tag}")
+    print(f"Tagged {args.tag} at {commit[:12]} (a commit on top of this one, off the branch): its badges and setup "
+          f"cells point at it.\nPublish it: git push origin {args.tag}")
 
 
 if __name__ == "__main__":
