@@ -9,7 +9,9 @@ no front end falls back to another representation. So everything worth keeping i
 * an explorer (:class:`SliderPicture`) displays its sliders as a widget and, under them, its readout
   (one line of text) and picture (a PNG) as plain outputs, which every slider move replaces in place
   (display handles: JupyterLab, Notebook, VS Code and Colab all update them). Saved and reopened, the
-  readout and picture remain; only the sliders need a kernel again.
+  readout and picture remain; only the sliders need a kernel again. An explorer with a ``name`` makes
+  its widgets under fixed model ids (:func:`pinned`), whose state the course's notebooks keep, so
+  that its sliders are drawn again after a reopen too.
 
 The explorers draw with Matplotlib's Agg renderer into PNG bytes: no ``Output`` widget and no
 ``plt.show`` in the callback, so they behave the same on ipywidgets 7.7 (Colab) and 8.x. One figure

@@ -374,7 +374,9 @@ def test_run_save_and_reopen_keeps_progress_and_the_explorers_picture(page, js_e
         sync_api.expect(k_readout).to_have_text(f"{first['k']:g}")
     else:  # "Loading widget..." until the widgets are restored, then the placeholder
         sync_api.expect(sliders).to_contain_text(WIDGET_PLACEHOLDER)
-    reopened = page.locator(".jp-OutputArea-output").all_text_contents()
+    reopened, deadline = [], time.monotonic() + 60
+    while progress_lines(reopened) != bars and time.monotonic() < deadline:  # JupyterLab renders cells lazily
+        reopened = page.locator(".jp-OutputArea-output").all_text_contents()
     assert progress_lines(reopened) == bars, "every progress bar reads as its final text line"
     placeholders = [text for text in reopened if WIDGET_PLACEHOLDER in text or "Loading widget" in text]
     assert len(placeholders) == (0 if save_state or kept else 1), f"only the explorer's sliders need a kernel: {reopened}"

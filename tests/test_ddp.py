@@ -60,14 +60,16 @@ print("clean shutdown", flush=True)
 
 
 @pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(), reason="this PyTorch has no gloo backend")
-def test_two_processes_reach_the_single_process_model_and_shut_down_cleanly(tmp_path):
+@pytest.mark.parametrize("extra_env", [{}, {"USE_LIBUV": "0"}], ids=["default", "USE_LIBUV=0"])  # README's Windows fix
+def test_two_processes_reach_the_single_process_model_and_shut_down_cleanly(tmp_path, extra_env):
     steps, global_batch, lr, rows = 12, 100, 0.1, 1000  # 12 steps: more than one epoch of 10 batches
     out, probe = tmp_path / "ddp.pt", tmp_path / "probe.py"
     probe.write_text(PROBE)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(probe),
            "--steps", str(steps), "--global-batch", str(global_batch), "--lr", str(lr), "--train-rows", str(rows),
            "--out", str(out)]  # no --device: the CPU is the default
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1", **extra_env})
     assert done.returncode == 0, done.stderr[-3000:]
     assert "2 process(es), backend gloo" in done.stdout and done.stdout.count("clean shutdown") == 2, done.stdout
     assert "terminate called" not in done.stderr
