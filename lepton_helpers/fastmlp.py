@@ -46,8 +46,9 @@ def has_fused_adamw(tensor: torch.Tensor) -> bool:
 class FastMLPTrainer:
     """AdamW training of a ReLU :class:`~lepton_helpers.models.MLP` on cross-entropy, written out for speed.
 
-    The trainer works on ``detach()``-ed aliases of the module's own parameters, so the module
-    trains in place and stays an ordinary module; :meth:`train_epoch` returns the epoch's mean loss.
+    The steps train a flat copy of the parameters, read from the module at the start of each
+    :meth:`train_epoch` and written back into the same parameter objects at its end: the module stays
+    an ordinary module, trained in place epoch by epoch. :meth:`train_epoch` returns the mean loss.
     """
 
     def __init__(self, model: MLP, batches: TensorBatches, *, lr: float = 1e-3,
@@ -64,28 +65,34 @@ class FastMLPTrainer:
             raise ValueError(f"the batches' rows ({x.shape[1]} {x.dtype} values on {x.device}) must match the "
                              f"model's input ({model.sizes[0]} {first.dtype} values on {first.device})")
         self.batches, self.x = batches, x
-        self.weights = [layer.weight.detach() for layer in layers]  # aliases: updating them trains the module
-        self.biases = [layer.bias.detach() for layer in layers]
+        self.params = [layer.weight for layer in layers] + [layer.bias for layer in layers]
+        # One flat copy of all parameters (weights first), which the steps train: one tensor makes the AdamW
+        # call cheapest. train_epoch reads it from the module at its start and writes it back at its end.
+        self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
+        self.grad = torch.zeros_like(self.flat)
+        views, grads, start = [], [], 0
+        for p in self.params:
+            views.append(self.flat[start:start + p.numel()].view_as(p))
+            grads.append(self.grad[start:start + p.numel()].view_as(p))
+            start += p.numel()
+        n = len(layers)
+        self.weights, self.biases, self.weight_grads, self.bias_grads = views[:n], views[n:], grads[:n], grads[n:]
         self.weights_t = [w.t() for w in self.weights]  # views made once: every operation on a view costs a little
-        self.weight_grads = [torch.empty_like(w) for w in self.weights]
-        self.bias_grads = [torch.empty_like(b) for b in self.biases]
-        # AdamW's state, in training.parameter_groups' two groups (weights decay, biases do not) or one call for all
-        if weight_decay > 0:
-            self.groups = [self._adamw_group(self.weights, self.weight_grads, weight_decay),
-                           self._adamw_group(self.biases, self.bias_grads, 0.0)]
-        else:
-            self.groups = [self._adamw_group(self.weights + self.biases, self.weight_grads + self.bias_grads, 0.0)]
+        # AdamW's state, in training.parameter_groups' two groups: weights decay, biases do not
+        weights_end = sum(w.numel() for w in self.weights)
+        parts = [(0, weights_end, weight_decay), (weights_end, len(self.flat), 0.0)] if weight_decay > 0 else \
+            [(0, len(self.flat), 0.0)]
+        self.groups = [self._adamw_group(self.flat[a:b], self.grad[a:b], decay) for a, b, decay in parts]
         self.hyper = dict(lr=float(lr), beta1=betas[0], beta2=betas[1], eps=eps, amsgrad=False, maximize=False,
-                          fused=has_fused_adamw(first.detach()) or None)  # None: PyTorch's default implementation
+                          fused=has_fused_adamw(self.flat) or None)  # None: PyTorch's default implementation
         self._make_buffers(model.sizes, batches.batch_size, batches.y)
 
     @staticmethod
-    def _adamw_group(params: list[torch.Tensor], grads: list[torch.Tensor], weight_decay: float) -> dict:
-        """The lists ``torch.optim.adamw.adamw`` updates for ``params``: gradients, both moments, step counts."""
-        like = dict(dtype=torch.float32, device=params[0].device)
-        return dict(params=params, grads=grads, exp_avgs=[torch.zeros_like(p) for p in params],
-                    exp_avg_sqs=[torch.zeros_like(p) for p in params], max_exp_avg_sqs=[],
-                    state_steps=[torch.zeros((), **like) for _ in params], weight_decay=weight_decay)
+    def _adamw_group(param: torch.Tensor, grad: torch.Tensor, weight_decay: float) -> dict:
+        """The lists ``torch.optim.adamw.adamw`` updates for one slice of the flat parameters."""
+        return dict(params=[param], grads=[grad], exp_avgs=[torch.zeros_like(param)],
+                    exp_avg_sqs=[torch.zeros_like(param)], max_exp_avg_sqs=[],
+                    state_steps=[torch.zeros((), dtype=torch.float32, device=param.device)], weight_decay=weight_decay)
 
     def _make_buffers(self, sizes: tuple[int, ...], b: int, labels: torch.Tensor) -> None:
         """Buffers for a full batch of ``b`` rows (a smaller last batch uses their first rows), and the labels."""
@@ -143,9 +150,15 @@ class FastMLPTrainer:
         for group in self.groups:
             adamw(**group, **self.hyper)
 
+    @torch.no_grad()
     def train_epoch(self) -> float:
-        """One pass over the batches; the mean training loss (as ``train_epoch`` returns it)."""
+        """One pass over the batches, from the module's parameters and back into them; the mean
+        training loss (as ``train_epoch`` returns it)."""
+        for p, view in zip(self.params, self.weights + self.biases):
+            view.copy_(p)
         self.rows_done = 0
         for idx in self.batches.batch_indices():
             self.step(idx)
+        for p, view in zip(self.params, self.weights + self.biases):
+            p.copy_(view)
         return -self.log_p_true[:self.rows_done].mean().item()
