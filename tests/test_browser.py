@@ -9,9 +9,9 @@ What it proves, on the stack self-learners use (JupyterLab 4, ipywidgets 8):
   (one arrow key moves k to the next stop: 1 -> 1.5 -> 2, whose slope k/4 reads 0.5);
 * saved and reopened with a fresh kernel, with JupyterLab's default settings (no widget state
   saved), as a learner does the next day: every progress bar reads as its final text line and the
-  explorer's readout and picture are still shown. Notebook 02's sliders come back too, drawn from
-  the state of their fixed model ids that the notebook keeps (``pictures.pinned``), and they move
-  the picture again once their cell runs in the new kernel; no "Error displaying widget". A
+  explorer's readout and picture are still shown. Notebook 02's sliders come back too, greyed out,
+  drawn from the state of their fixed model ids that the notebook keeps (``pictures.pinned``), and
+  they move the picture again once their cell runs in the new kernel; no "Error displaying widget". A
   learner's own notebook has no such state: there a widget view whose model is gone shows "Error
   displaying widget: model not found" (JupyterLab never falls back to its other representations),
   one line per explorer, nothing else. With Settings > Save Widget State Automatically on, the
@@ -370,8 +370,9 @@ def test_run_save_and_reopen_keeps_progress_and_the_explorers_picture(page, js_e
     k_readout = slider(cell.locator(".lepton-explorer"), "k").locator(".widget-readout")
     if save_state:  # the sliders come back from the saved state, as they were left
         sync_api.expect(k_readout).to_have_text(f"{k:g}")
-    elif kept:  # from the notebook's own state: where the committed run left them
+    elif kept:  # from the notebook's own state: where the committed run left them, greyed out
         sync_api.expect(k_readout).to_have_text(f"{first['k']:g}")
+        sync_api.expect(cell.locator(".lepton-explorer [disabled]")).to_have_count(2)
     else:  # "Loading widget..." until the widgets are restored, then the placeholder
         sync_api.expect(sliders).to_contain_text(WIDGET_PLACEHOLDER)
     reopened, deadline = [], time.monotonic() + 60
@@ -389,6 +390,7 @@ def test_run_save_and_reopen_keeps_progress_and_the_explorers_picture(page, js_e
         wait_until_no_cell_is_queued(page)
         menu(page, "Run", "notebook:run-cell")
         wait_until_no_cell_is_queued(page)
+        sync_api.expect(cell.locator(".lepton-explorer [disabled]")).to_have_count(0)
         assert move(cell, "k", "ArrowRight", 1) > first["k"]
         assert not js_errors, "\n".join(js_errors)
         shots.append(screenshot(page, f"{Path(name).stem}_reopened_and_run_again", cell))

@@ -128,6 +128,7 @@ def test_run_keeps_the_state_of_a_named_explorers_widgets_and_nothing_else(tmp_p
     assert box["model_name"] == "HBoxModel" and box["state"]["children"] == ["IPY_MODEL_lepton-test-k",
                                                                                 "IPY_MODEL_lepton-test-theta"]
     assert k["state"]["layout"] == "IPY_MODEL_lepton-test-k-layout" and k["state"]["index"] == K_STOPS.index(4.0)
+    assert k["state"]["disabled"] and state["lepton-test-theta"]["state"]["disabled"], "inactive until run again"
     nbformat.validate(stored)
     again = copy.deepcopy(stored)
     nbtools.freeze_widgets(again)

@@ -180,7 +180,8 @@ def sync_notebook(nb, name: str, table: str) -> None:
 # ---------------------------------------------------------------- widgets, as a reader without a kernel sees them
 def freeze_widgets(nb) -> None:
     """Store each widget output as what it showed last, drop the widget views, and keep only the state
-    of the explorers' fixed model ids (``pictures.pinned``: a learner's saved copy reopens with them).
+    of the explorers' fixed model ids (``pictures.pinned``: a learner's saved copy reopens with them,
+    disabled: greyed out until their cell runs again).
 
     A widget view needs its model, which lives in the kernel (or in widget state saved beside the
     outputs); without it JupyterLab shows "Error displaying widget: model not found" and does not
@@ -205,6 +206,9 @@ def freeze_widgets(nb) -> None:
                 if png:
                     data["image/png"] = png
     kept = {model_id: entry for model_id, entry in state.items() if model_id.startswith(PINNED_PREFIX)}
+    for entry in kept.values():
+        if "disabled" in entry.get("state", {}):  # greyed out after a reopen, until their cell runs again
+            entry["state"]["disabled"] = True
     if kept:
         nb.metadata["widgets"] = {WIDGET_STATE: {"version_major": 2, "version_minor": 0, "state": kept}}
 
