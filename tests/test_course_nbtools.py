@@ -83,19 +83,24 @@ def test_sync_asks_colab_for_a_gpu_runtime_on_gpu_notebooks_only():
         assert (nb.metadata.get("colab", {}).get("gpuType") == nbtools.COLAB_GPU_TYPE) == gpu
 
 
+BAR_AND_IMPORT = ("from tqdm.auto import tqdm\nfrom lepton_helpers.pictures import ActivationExplorer\n"
+                  "for _ in tqdm(range(3), desc='steps'):\n    pass")
+
+
+def run_cells(path: Path, *sources: str) -> nbformat.NotebookNode:
+    """A notebook of these code cells, run by ``nbtools.run`` in a real kernel, as it stored it."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nbformat.write(nb, path)
+    nbtools.run(path)
+    return nbformat.read(path, as_version=4)
+
+
 @pytest.mark.notebooks
 def test_run_stores_the_last_frame_of_every_widget(tmp_path):
     """A real kernel: a progress bar, an explorer displayed and then moved by a later cell."""
-    path = tmp_path / "widgets.ipynb"
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in (
-        "from tqdm.auto import tqdm\nfrom lepton_helpers.pictures import ActivationExplorer\n"
-        "for _ in tqdm(range(3), desc='steps'):\n    pass",
-        "explorer = ActivationExplorer(k=2.0)\nexplorer",
-        "explorer.k_slider.value = 8.0")]
-    nbformat.write(nb, path)
-    nbtools.run(path)
-    stored = nbformat.read(path, as_version=4)
+    stored = run_cells(tmp_path / "widgets.ipynb", BAR_AND_IMPORT, "explorer = ActivationExplorer(k=2.0)\nexplorer",
+                       "explorer.k_slider.value = 8.0")
     bar, shown, moved = (cell.outputs for cell in stored.cells)
     assert [o.data["text/plain"].split(" [")[0] for o in bar] == ["steps: 100%|██████████| 3/3"]
     sliders, readout, picture = shown  # the sliders' view becomes their text; readout and picture were updated
@@ -109,18 +114,11 @@ def test_run_stores_the_last_frame_of_every_widget(tmp_path):
     assert "widgets" not in stored.metadata and stored.metadata.lepton.cpu_seconds > 0
 
 
+@pytest.mark.notebooks
 def test_run_keeps_the_state_of_a_named_explorers_widgets_and_nothing_else(tmp_path):
     """The state that lets JupyterLab draw the sliders again after a reopen without saved widget state."""
-    path = tmp_path / "named.ipynb"
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in (
-        "from tqdm.auto import tqdm\nfrom lepton_helpers.pictures import ActivationExplorer\n"
-        "for _ in tqdm(range(3), desc='steps'):\n    pass",
-        "explorer = ActivationExplorer(k=2.0, name='test')\nexplorer",
-        "explorer = ActivationExplorer(k=4.0, name='test')\nexplorer")]  # a cell run again: the same ids
-    nbformat.write(nb, path)
-    nbtools.run(path)
-    stored = nbformat.read(path, as_version=4)
+    stored = run_cells(tmp_path / "named.ipynb", BAR_AND_IMPORT, "explorer = ActivationExplorer(k=2.0, name='test')\nexplorer",
+                       "explorer = ActivationExplorer(k=4.0, name='test')\nexplorer")  # run again: the same ids
     state = stored.metadata.widgets[nbtools.WIDGET_STATE]["state"]
     assert sorted(state) == sorted(f"lepton-test-{part}" for part in (
         "sliders", "sliders-layout", "k", "k-layout", "k-style", "theta", "theta-layout", "theta-style"))
