@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from lepton_helpers.course import nbtools
+from lepton_helpers.pictures import PINNED_PREFIX
 from lepton_helpers.course.tolerances import Tolerance
 from lepton_helpers.course import cells as exercise_cells
 from lepton_helpers.course.project import colab_badge, colab_setup_source
@@ -115,7 +116,9 @@ def test_every_exclusion_has_a_reason(nb_path):
 
 def test_in_sync_and_renderable_on_github(nb_path):
     nb = load(nb_path)
-    assert "widgets" not in nb.metadata, "strip metadata.widgets (GitHub refuses it without state)"
+    if "widgets" in nb.metadata:  # only the explorers' pinned state, and never without state (GitHub refuses that)
+        kept = nb.metadata.widgets.get(nbtools.WIDGET_STATE, {}).get("state")
+        assert kept and all(model_id.startswith(PINNED_PREFIX) for model_id in kept), "run `nbtools sync`"
     views = [c for c in code_cells(nb) if any(nbtools.WIDGET_VIEW in o.get("data", {}) for o in c.outputs)]
     assert not views, "a stored widget view cannot render without its state: run `python -m lepton_helpers.course.nbtools sync`"
     synced = copy.deepcopy(nb)
