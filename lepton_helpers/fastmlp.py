@@ -70,11 +70,9 @@ class FastMLPTrainer:
         # call cheapest. train_epoch reads it from the module at its start and writes it back at its end.
         self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
         self.grad = torch.zeros_like(self.flat)
-        views, grads, start = [], [], 0
-        for p in self.params:
-            views.append(self.flat[start:start + p.numel()].view_as(p))
-            grads.append(self.grad[start:start + p.numel()].view_as(p))
-            start += p.numel()
+        numels = [p.numel() for p in self.params]
+        views = [v.view_as(p) for v, p in zip(self.flat.split(numels), self.params)]
+        grads = [g.view_as(p) for g, p in zip(self.grad.split(numels), self.params)]
         n = len(layers)
         self.weights, self.biases, self.weight_grads, self.bias_grads = views[:n], views[n:], grads[:n], grads[n:]
         self.weights_t = [w.t() for w in self.weights]  # views made once: every operation on a view costs a little
@@ -120,7 +118,8 @@ class FastMLPTrainer:
                             cut(self.mask), delta, [x] + a[:-1], [t.t() for t in delta])
 
     def step(self, idx: torch.Tensor) -> None:
-        """One AdamW step on the rows ``idx`` (at most the batch size); their loss counts in this epoch's mean."""
+        """One AdamW step of the flat copy on the rows ``idx`` (at most the batch size; the module sees the
+        result when :meth:`train_epoch` writes it back); their loss counts in this epoch's mean."""
         rows, full = idx.shape[0], self.batches.batch_size
         if self.rows_done + rows > self.log_p_true.shape[0]:  # steps beyond one epoch's rows start a new epoch
             self.rows_done = 0
