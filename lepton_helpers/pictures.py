@@ -67,8 +67,9 @@ _pinned: dict[str, widgets.Widget] = {}  # the open widget under each fixed id i
 
 
 def pinned(widget_class: type, model_id: str, **kwargs) -> widgets.Widget:
-    """``widget_class(**kwargs)`` under the fixed model id ``model_id`` (and its layout and style under
-    ``model_id``-layout and -style), closing the widget that had the id before (a cell run again).
+    """``widget_class(**kwargs)`` under the fixed model id ``model_id`` (and its layout and style, given
+    as dicts, under ``model_id``-layout and -style), closing the widget that had the id before (a cell
+    run again).
 
     A view of a widget is saved as its model id. JupyterLab saves no widget state by default, so on
     reopening it finds no model for a random id and shows "Error displaying widget: model not
@@ -83,6 +84,7 @@ def pinned(widget_class: type, model_id: str, **kwargs) -> widgets.Widget:
 
 
 def _reopened(widget_class: type, model_id: str, kwargs: dict) -> widgets.Widget:
+    """``widget_class(**kwargs)`` under ``model_id``, after closing the widget this kernel had under it."""
     old = _pinned.pop(model_id, None)
     if old is not None:
         old.close()

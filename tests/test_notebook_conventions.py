@@ -119,6 +119,8 @@ def test_in_sync_and_renderable_on_github(nb_path):
     if "widgets" in nb.metadata:  # only the explorers' pinned state, and never without state (GitHub refuses that)
         kept = nb.metadata.widgets.get(nbtools.WIDGET_STATE, {}).get("state")
         assert kept and all(model_id.startswith(PINNED_PREFIX) for model_id in kept), "run `nbtools sync`"
+        references = set(re.findall(r"IPY_MODEL_([\w-]+)", json.dumps(kept)))
+        assert references <= set(kept), f"restoring the sliders needs the state of {sorted(references - set(kept))}"
     views = [c for c in code_cells(nb) if any(nbtools.WIDGET_VIEW in o.get("data", {}) for o in c.outputs)]
     assert not views, "a stored widget view cannot render without its state: run `python -m lepton_helpers.course.nbtools sync`"
     synced = copy.deepcopy(nb)
